@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Configuration: defaults -> YAML file -> AGENTLENS_* environment -> command-line flags.
+ * Every option is one row of al_options[] (config_options.c); that table also prints --help
+ * and the configuration reference in docs/configuration.md. */
+#ifndef AL_CORE_CONFIG_H
+#define AL_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+
+enum al_opt_type {
+	AL_OPT_STRING,
+	AL_OPT_PATH,     /* string; may be empty */
+	AL_OPT_INT,      /* int64 within [min, max] */
+	AL_OPT_BOOL,     /* true|false|1|0|yes|no|on|off */
+	AL_OPT_DURATION, /* "30s", "1500ms", "24h" -> milliseconds within [min, max] */
+	AL_OPT_SIZE,     /* "1MiB", "512KB", "1048576" -> bytes within [min, max] */
+	AL_OPT_ENUM,     /* one of choices[] */
+};
+
+/* The typed configuration. Strings are owned by the struct (al_config_free). */
+struct al_config {
+	/* general */
+	int64_t port;
+	char *bind;
+	char *data_dir;
+	char *lua_dir;
+	char *scripts_dir;
+	/* logging */
+	enum al_log_level log_level;
+	enum al_log_format log_format;
+	/* http */
+	int64_t http_workers; /* 0 = number of CPUs */
+	int64_t http_max_body;
+	int64_t http_max_connections;
+	int64_t http_header_timeout_ms;
+	int64_t http_idle_timeout_ms;
+	int64_t http_shutdown_timeout_ms;
+	/* lua */
+	bool lua_watch;
+
+	/* where each value came from, for check-config and logs */
+	const char *source_file; /* owned copy of --config path, or NULL */
+};
+
+struct al_option {
+	const char *key;     /* YAML path, e.g. "http.workers" */
+	const char *env;     /* environment variable, e.g. "AGENTLENS_HTTP_WORKERS" */
+	const char *flag;    /* long flag without "--", e.g. "http-workers" */
+	enum al_opt_type type;
+	size_t offset;       /* into struct al_config */
+	const char *def;     /* default, written as a user would write it */
+	int64_t min, max;    /* INT, DURATION (ms), SIZE (bytes) */
+	const char *const *choices; /* ENUM: NULL-terminated */
+	const char *help;
+};
+
+extern const struct al_option al_options[];
+extern const size_t al_options_count;
+
+/* Error text for the user, e.g. "http.workers: invalid value \"abc\" (from AGENTLENS_HTTP_WORKERS):
+ * expected an integer between 0 and 256". */
+struct al_config_error {
+	char message[512];
+};
+
+/* Fills cfg from defaults, the YAML file (may be NULL), the environment (envp, NULL-terminated;
+ * NULL = environ) and flags (argv style, already stripped of the command). Returns false with
+ * err set at the first invalid value or unknown key/flag. cfg must be zeroed or freed before. */
+bool al_config_load(struct al_config *cfg, const char *yaml_path, char *const *envp, int argc, char *const argv[],
+		    struct al_config_error *err);
+/* Only defaults (for tests and check-config baselines). */
+bool al_config_defaults(struct al_config *cfg, struct al_config_error *err);
+void al_config_free(struct al_config *cfg);
+
+/* Finds an option by YAML key; NULL when unknown. */
+const struct al_option *al_config_option(const char *key);
+/* Renders the value of opt in cfg as a user would write it (durations as "30s"). */
+void al_config_format_value(const struct al_config *cfg, const struct al_option *opt, char *out, size_t outlen);
+
+/* --help text and the Markdown reference (docs/configuration.md). Caller frees. */
+char *al_config_help_text(void);
+char *al_config_reference_markdown(void);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The option table: every configuration key with its environment variable, flag, type, default,
+ * accepted range and help. Add an option by adding a field to struct al_config and a row here;
+ * config.c, --help and docs/configuration.md follow from the table. */
+#include <stddef.h>
+
+#include "core/config.h"
+
+/* Conventions checked by spec/unit/test_config.c: env = "AGENTLENS_" + key upper-cased with '.'
+ * as '_'; flag = key with '.' and '_' as '-'; every default parses. */
+
+#define SEC INT64_C(1000)
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define KiB INT64_C(1024)
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+
+#define FIELD(name) offsetof(struct al_config, name)
+
+/* ENUM values are stored as the index of the choice in an int-sized enum field: the order of
+ * each choices[] array MUST match the order of its C enum (tested). */
+_Static_assert(sizeof(enum al_log_level) == sizeof(int), "ENUM fields are stored as int");
+_Static_assert(sizeof(enum al_log_format) == sizeof(int), "ENUM fields are stored as int");
+_Static_assert(AL_LOG_DEBUG == 0 && AL_LOG_INFO == 1 && AL_LOG_WARN == 2 && AL_LOG_ERROR == 3,
+	       "log_level_choices follows enum al_log_level");
+_Static_assert(AL_LOG_FORMAT_AUTO == 0 && AL_LOG_FORMAT_JSON == 1 && AL_LOG_FORMAT_TEXT == 2,
+	       "log_format_choices follows enum al_log_format");
+
+static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_format_choices[] = {"auto", "json", "text", NULL};
+
+const struct al_option al_options[] = {
+	/* general */
+	{.key = "port", .env = "AGENTLENS_PORT", .flag = "port", .type = AL_OPT_INT, .offset = FIELD(port),
+	 .def = "8080", .min = 0, .max = 65535, .help = "HTTP listen port (0 = any free port)."},
+	{.key = "bind", .env = "AGENTLENS_BIND", .flag = "bind", .type = AL_OPT_STRING, .offset = FIELD(bind),
+	 .def = "0.0.0.0", .help = "Listen address (an IPv4 or IPv6 literal)."},
+	{.key = "data_dir", .env = "AGENTLENS_DATA_DIR", .flag = "data-dir", .type = AL_OPT_PATH,
+	 .offset = FIELD(data_dir), .def = "data", .help = "Directory for the database and generated secrets."},
+
+	/* logging */
+	{.key = "log_level", .env = "AGENTLENS_LOG_LEVEL", .flag = "log-level", .type = AL_OPT_ENUM,
+	 .offset = FIELD(log_level), .def = "info", .choices = log_level_choices,
+	 .help = "Lowest level that is logged."},
+	{.key = "log_format", .env = "AGENTLENS_LOG_FORMAT", .flag = "log-format", .type = AL_OPT_ENUM,
+	 .offset = FIELD(log_format), .def = "auto", .choices = log_format_choices,
+	 .help = "Log line format; auto is text on a terminal and JSON lines otherwise."},
+
+	/* lua */
+	{.key = "lua_dir", .env = "AGENTLENS_LUA_DIR", .flag = "lua-dir", .type = AL_OPT_PATH,
+	 .offset = FIELD(lua_dir), .def = "",
+	 .help = "Serve the product's Lua modules from this directory instead of the embedded copy "
+		 "(development; edits reload live)."},
+	{.key = "scripts_dir", .env = "AGENTLENS_SCRIPTS_DIR", .flag = "scripts-dir", .type = AL_OPT_PATH,
+	 .offset = FIELD(scripts_dir), .def = "",
+	 .help = "Operator Lua scripts (policy and discovery rules), sandboxed and hot-reloaded."},
+	{.key = "lua.watch", .env = "AGENTLENS_LUA_WATCH", .flag = "lua-watch", .type = AL_OPT_BOOL,
+	 .offset = FIELD(lua_watch), .def = "true",
+	 .help = "Reload Lua when files in lua_dir or scripts_dir change (inotify)."},
+
+	/* http */
+	{.key = "http.workers", .env = "AGENTLENS_HTTP_WORKERS", .flag = "http-workers", .type = AL_OPT_INT,
+	 .offset = FIELD(http_workers), .def = "0", .min = 0, .max = 256,
+	 .help = "HTTP worker threads (0 = number of CPUs)."},
+	{.key = "http.max_body_size", .env = "AGENTLENS_HTTP_MAX_BODY_SIZE", .flag = "http-max-body-size",
+	 .type = AL_OPT_SIZE, .offset = FIELD(http_max_body), .def = "1MiB", .min = KiB, .max = GiB,
+	 .help = "Largest request body accepted."},
+	{.key = "http.max_connections", .env = "AGENTLENS_HTTP_MAX_CONNECTIONS", .flag = "http-max-connections",
+	 .type = AL_OPT_INT, .offset = FIELD(http_max_connections), .def = "1024", .min = 1, .max = 100000,
+	 .help = "Most client connections open at the same time."},
+	{.key = "http.header_timeout", .env = "AGENTLENS_HTTP_HEADER_TIMEOUT", .flag = "http-header-timeout",
+	 .type = AL_OPT_DURATION, .offset = FIELD(http_header_timeout_ms), .def = "10s", .min = SEC, .max = 10 * MIN,
+	 .help = "Inactivity allowed while a new connection sends its request head."},
+	{.key = "http.idle_timeout", .env = "AGENTLENS_HTTP_IDLE_TIMEOUT", .flag = "http-idle-timeout",
+	 .type = AL_OPT_DURATION, .offset = FIELD(http_idle_timeout_ms), .def = "60s", .min = SEC, .max = HOUR,
+	 .help = "Inactivity allowed on a connection once a request arrived, including keep-alive."},
+	{.key = "http.shutdown_timeout", .env = "AGENTLENS_HTTP_SHUTDOWN_TIMEOUT", .flag = "http-shutdown-timeout",
+	 .type = AL_OPT_DURATION, .offset = FIELD(http_shutdown_timeout_ms), .def = "30s", .min = 0, .max = 10 * MIN,
+	 .help = "How long SIGTERM waits for in-flight requests."},
+};
+
+const size_t al_options_count = sizeof al_options / sizeof al_options[0];
