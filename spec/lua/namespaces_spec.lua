@@ -1,0 +1,95 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- The agentlens.* C namespaces as product code sees them.
+local json = require "agentlens.json"
+local time = require "agentlens.time"
+local crypto = require "agentlens.crypto"
+local config = require "agentlens.config"
+local system = require "agentlens.system"
+local http = require "agentlens.http"
+local log = require "agentlens.log"
+
+describe("agentlens.json", function()
+  it("keeps empty arrays, exact integers and unescaped slashes", function()
+    assert.equal("[]", json.encode(json.array()))
+    assert.equal("{}", json.encode({}))
+    assert.equal('{"n":9007199254740992,"u":"http://a/b"}', json.encode({ u = "http://a/b", n = 2 ^ 53 }))
+    assert.equal("[]", json.encode(json.decode("[]")))
+  end)
+end)
+
+describe("agentlens.time", function()
+  it("formats and parses RFC 3339", function()
+    local s = time.rfc3339(0)
+    assert.equal("1970-01-01T00:00:00.000Z", s)
+    assert.equal(1764865570, time.parse_rfc3339("2025-12-04T16:26:10Z"))
+    local none, err = time.parse_rfc3339("yesterday")
+    assert.is_nil(none)
+    assert.matches("invalid RFC 3339", err, 1, true)
+  end)
+
+  it("parses durations to milliseconds", function()
+    assert.equal(30000, time.parse_duration("30s"))
+    assert.equal(5400000, time.parse_duration("1h30m"))
+    assert.is_nil(time.parse_duration("soon"))
+  end)
+
+  it("has a monotonic clock", function()
+    local a = time.monotonic()
+    assert.is_true(time.monotonic() >= a)
+    assert.is_true(math.abs(time.now() - os.time()) < 5)
+  end)
+end)
+
+describe("agentlens.crypto", function()
+  it("returns random bytes, hex and uuids", function()
+    assert.equal(32, #crypto.random(32))
+    assert.not_equal(crypto.random(16), crypto.random(16))
+    assert.matches("^[0-9a-f]+$", crypto.random_hex(8))
+    assert.equal(16, #crypto.random_hex(8))
+    assert.matches("^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$", crypto.uuid())
+    assert.has_error(function() crypto.random(-1) end)
+  end)
+end)
+
+describe("agentlens.config", function()
+  it("reads typed values and refuses unknown keys", function()
+    assert.equal(8080, config.get("port"))
+    assert.equal("info", config.get("log_level"))
+    assert.equal(1048576, config.get("http.max_body_size"))
+    assert.equal(30000, config.get("http.shutdown_timeout"))
+    assert.is_true(config.get("lua.watch"))
+    assert.has_error(function() config.get("no.such.key") end)
+    local keys = config.keys()
+    assert.is_true(#keys >= 10)
+  end)
+end)
+
+describe("agentlens.system", function()
+  it("reports the published generation", function()
+    local g = system.generation()
+    assert.is_table(g)
+    assert.is_true(g.id >= 1)
+    assert.equal("embedded", g.origin)
+    assert.is_true(g.routes >= 1)
+    assert.is_nil(system.last_reload_error())
+    assert.matches("^%d+%.%d+%.%d+", system.version())
+  end)
+end)
+
+describe("agentlens.http", function()
+  it("builds error bodies", function()
+    local status, body = http.error(422, "bad card", { { field = "name", message = "required" } })
+    assert.equal(422, status)
+    assert.same({ error = "bad card", details = { { field = "name", message = "required" } } }, body)
+    assert.has_error(function() http.error(200, "fine") end)
+    assert.is_nil(http.request_id())
+  end)
+end)
+
+describe("agentlens.log", function()
+  it("accepts messages with fields", function()
+    assert.has_no.errors(function() log.debug("spec message", { n = 1, s = "x", t = { 1, 2 } }) end)
+    assert.is_boolean(log.enabled("debug"))
+    assert.has_error(function() log.enabled("loud") end)
+  end)
+end)

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Test support: a writable Lua tree with extra test routes spliced into the route table.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { copyLuaTree } from './server.mjs';
+
+// Test handlers: echo, error, slow (busy for ?ms= milliseconds), answer (edited by reload tests).
+export const TEST_MODULE = `
+local json = require "agentlens.json"
+local time = require "agentlens.time"
+local M = {}
+function M.answer(_req) return 200, { answer = 1 } end
+function M.fail(_req) error("deliberate failure in a test handler") end
+function M.bad_status(_req) return "ok" end
+function M.slow(req)
+  local ms = tonumber(req.query.ms) or 500
+  local deadline = time.monotonic() + ms / 1000
+  while time.monotonic() < deadline do end
+  return 200, { slept_ms = ms }
+end
+function M.echo(req)
+  local body, err = req:json()
+  return 200, {
+    method = req.method, path = req.path, params = req.params, query = req.query,
+    header = req:header("X-Test") or json.null, cookie = req:cookie("c1") or json.null,
+    json = body or json.null, json_error = err or json.null, empty = json.array(),
+  }
+end
+function M.text(_req) return 201, "plain text", { ["X-Extra"] = "yes" } end
+return M
+`;
+
+const TEST_ROUTES = `
+    { method = "GET", path = "/api/test/answer", permission = "public", handler = require("agentlens.api.testing").answer },
+    { method = "GET", path = "/api/test/fail", permission = "public", handler = require("agentlens.api.testing").fail },
+    { method = "GET", path = "/api/test/bad-status", permission = "public", handler = require("agentlens.api.testing").bad_status },
+    { method = "GET", path = "/api/test/slow", permission = "public", handler = require("agentlens.api.testing").slow },
+    { method = "POST", path = "/api/test/echo/{id}/items/{item}", permission = "public", handler = require("agentlens.api.testing").echo },
+    { method = "GET", path = "/api/test/text", permission = "public", handler = require("agentlens.api.testing").text },
+`;
+
+export function luaTreeWithTestRoutes() {
+  const dir = copyLuaTree();
+  const app = path.join(dir, 'agentlens', 'app.lua');
+  const src = readFileSync(app, 'utf8');
+  if (!src.includes('routes = {')) throw new Error('app.lua has no "routes = {" to extend');
+  writeFileSync(app, src.replace('routes = {', `routes = {${TEST_ROUTES}`));
+  writeFileSync(path.join(dir, 'agentlens', 'api', 'testing.lua'), TEST_MODULE);
+  return { dir, testModule: path.join(dir, 'agentlens', 'api', 'testing.lua'), app };
+}

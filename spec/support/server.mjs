@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+// Test support: start the real agentlens binary on a free port and talk to it over HTTP.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = process.env.AGENTLENS_BIN || path.join(ROOT, 'build', 'agentlens');
+
+export function tempDir(prefix = 'agentlens-test-') {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+// A writable copy of the shipped Lua tree, for tests that edit modules (hot reload).
+export function copyLuaTree() {
+  const dir = tempDir('agentlens-lua-');
+  cpSync(path.join(ROOT, 'lua'), dir, { recursive: true });
+  return dir;
+}
+
+// Runs the binary to completion (CLI commands): {status, stdout, stderr}.
+export function runCli(args, { env = {}, timeout = 20000 } = {}) {
+  const r = spawnSync(BIN, args, { env: { ...cleanEnv(), ...env }, encoding: 'utf8', timeout });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+function cleanEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENTLENS_')) env[k] = v;
+  return env;
+}
+
+// Starts `agentlens serve` on port 0 and resolves once it logged "listening".
+export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15000 } = {}) {
+  const data = dataDir || tempDir();
+  const proc = spawn(BIN, ['serve', '--port', '0', '--bind', '127.0.0.1', '--data-dir', data,
+    '--log-format', 'json', '--log-level', 'debug', ...args], {
+    env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const server = { proc, data, logs: [], stdout: '', exited: null, port: 0 };
+  let pending = '';
+  const waiters = [];
+  proc.stdout.on('data', (d) => { server.stdout += d; });
+  proc.stderr.on('data', (d) => {
+    pending += d;
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      let entry;
+      try { entry = JSON.parse(line); } catch { entry = { msg: line, unparsed: true }; }
+      server.logs.push(entry);
+      for (const w of [...waiters]) if (w.pred(entry)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(entry); }
+    }
+  });
+  server.exit = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    server.exited = { code, signal };
+    for (const w of waiters.splice(0)) w.reject(new Error(`agentlens exited (${code ?? signal}) while waiting for a log line`));
+    resolve(server.exited);
+  }));
+  // Resolves with the first log entry (past or future) matching pred.
+  server.waitForLog = (pred, ms = 10000) => {
+    const seen = server.logs.find(pred);
+    if (seen) return Promise.resolve(seen);
+    if (server.exited) return Promise.reject(new Error('agentlens is not running'));
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve, reject };
+      waiters.push(w);
+      setTimeout(() => {
+        const i = waiters.indexOf(w);
+        if (i >= 0) { waiters.splice(i, 1); reject(new Error(`no matching log line within ${ms} ms; logs:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`)); }
+      }, ms);
+    });
+  };
+  const listening = await server.waitForLog((e) => e.msg === 'listening', timeoutMs);
+  server.port = listening.port;
+  server.url = `http://127.0.0.1:${server.port}`;
+  server.fetch = (p, init) => fetch(server.url + p, init);
+  server.stop = async (signal = 'SIGTERM') => {
+    if (!server.exited) proc.kill(signal);
+    const r = await server.exit;
+    if (!dataDir) rmSync(data, { recursive: true, force: true });
+    return r;
+  };
+  return server;
+}
+
+// Sends raw bytes over TCP and returns the raw response text (for requests fetch would
+// normalise, such as "/../" paths).
+export function rawRequest(port, text, { timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    sock.setTimeout(timeoutMs, () => { sock.destroy(); resolve(out); });
+    sock.on('connect', () => sock.write(text));
+    sock.on('data', (d) => { out += d; });
+    sock.on('end', () => resolve(out));
+    sock.on('error', (e) => (out ? resolve(out) : reject(e)));
+  });
+}
+
+export function statusOf(raw) {
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(raw);
+  return m ? Number(m[1]) : 0;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn until it returns a truthy value or the time runs out.
+export async function eventually(fn, { timeoutMs = 5000, intervalMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await sleep(intervalMs);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}

@@ -1,0 +1,3 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- Loaded before every Lua spec: lets specs require product modules from lua/ on disk.
+package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* agentlens.config: read-only access to the effective configuration. */
+#include <lauxlib.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "lua/api.h"
+#include "lua/generation.h"
+
+/* Pushes the typed value of opt: numbers for INT, DURATION (milliseconds) and SIZE (bytes),
+ * booleans, and strings for STRING, PATH and ENUM. */
+static void push_value(lua_State *L, const struct al_config *cfg, const struct al_option *opt)
+{
+	const char *base = (const char *)cfg + opt->offset;
+	switch (opt->type) {
+	case AL_OPT_STRING:
+	case AL_OPT_PATH: {
+		const char *s = *(char *const *)(const void *)base;
+		lua_pushstring(L, s ? s : "");
+		break;
+	}
+	case AL_OPT_INT:
+	case AL_OPT_DURATION:
+	case AL_OPT_SIZE:
+		lua_pushnumber(L, (lua_Number) * (const int64_t *)(const void *)base);
+		break;
+	case AL_OPT_BOOL:
+		lua_pushboolean(L, *(const bool *)(const void *)base);
+		break;
+	case AL_OPT_ENUM:
+		lua_pushstring(L, opt->choices[*(const int *)(const void *)base]);
+		break;
+	}
+}
+
+/* config.get(key) -> value; raises for an unknown key (a typo is a bug, not a runtime state). */
+static int l_get(lua_State *L)
+{
+	const char *key = luaL_checkstring(L, 1);
+	const struct al_option *opt = al_config_option(key);
+	if (!opt)
+		return luaL_error(L, "config.get: unknown key '%s'", key);
+	if (!al_lua_config)
+		return luaL_error(L, "config.get: no configuration loaded");
+	push_value(L, al_lua_config, opt);
+	return 1;
+}
+
+/* config.keys() -> array of every key */
+static int l_keys(lua_State *L)
+{
+	lua_createtable(L, (int)al_options_count, 0);
+	for (size_t i = 0; i < al_options_count; i++) {
+		lua_pushstring(L, al_options[i].key);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
+int al_open_config(lua_State *L)
+{
+	static const luaL_Reg fns[] = {{"get", l_get}, {"keys", l_keys}, {NULL, NULL}};
+	lua_newtable(L);
+	luaL_register(L, NULL, fns);
+	return 1;
+}
