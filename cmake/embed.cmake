@@ -22,7 +22,7 @@ foreach(rel IN LISTS files)
   string(REPLACE "|" "\"\n    \"" esc "${esc}")
   file(SHA256 ${ROOT}/${rel} digest)
   string(SUBSTRING "${digest}" 0 16 etag)
-  string(APPEND body "  {\"${rel}\",\n    \"${esc}\",\n    ${size}, \"${etag}\"},\n")
+  string(APPEND body "  {\"${rel}\",\n    \"${esc}\",\n    ${size}, \"${etag}\", \"${digest}\"},\n")
   math(EXPR count "${count} + 1")
 endforeach()
 
@@ -31,7 +31,7 @@ file(WRITE ${OUT}.tmp
 #include \"core/embedded.h\"
 
 const struct al_embedded_file ${SYMBOL}[] = {
-${body}  {0, 0, 0, 0}
+${body}  {0, 0, 0, 0, 0}
 };
 const size_t ${SYMBOL}_count = ${count};
 ")

@@ -6,7 +6,7 @@
 #
 #   build  what `make run` needs (compiler, CMake, libraries)
 #   test   build + test tools (cmocka, busted, luacheck, PostgreSQL, bats, sanitizers, ...)
-#   bench  build + load generator and reference server (wrk, nginx)
+#   bench  build + load generator, reference servers and their clients (wrk, nginx, pgbench, sqlite3)
 #   all    everything above
 #
 # Idempotent: one dpkg-query call decides; `apt-get update` runs only when something is
@@ -27,7 +27,7 @@ TEST_PKGS=(
 	shellcheck yamllint
 	clang libclang-rt-14-dev
 )
-BENCH_PKGS=(wrk nginx)
+BENCH_PKGS=(wrk nginx curl python3 postgresql-15 sqlite3)
 
 usage() {
 	echo "usage: $0 [build|test|bench|all]" >&2

@@ -13,6 +13,8 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "db/db.h"
+#include "db/migrate.h"
 #include "http/server.h"
 #include "lua/host.h"
 
@@ -60,6 +62,10 @@ static bool load_config(struct al_config *cfg, int argc, char **argv, int *exit_
 static bool ensure_data_dir(const char *dir, char *err, size_t errlen)
 {
 	char path[4096];
+	if (!dir[0] || strlen(dir) >= sizeof path) {
+		snprintf(err, errlen, "data_dir \"%.100s\" must be a path of 1 to %zu bytes", dir, sizeof path - 1);
+		return false;
+	}
 	snprintf(path, sizeof path, "%s", dir);
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
@@ -81,6 +87,44 @@ static bool ensure_data_dir(const char *dir, char *err, size_t errlen)
 		return false;
 	}
 	return true;
+}
+
+/* Opens a connection and applies pending migrations. Transient failures (server down,
+ * locked) return false with *fatal unset, so the caller retries. */
+static bool prepare_database(struct al_db_error *err, bool *fatal)
+{
+	*fatal = false;
+	struct al_db *db = al_db_thread(err);
+	if (!db) {
+		*fatal = err->code == AL_DB_READONLY;
+		return false;
+	}
+	int applied = 0;
+	if (!al_migrate_apply(db, &applied, err)) {
+		*fatal = err->code != AL_DB_UNAVAILABLE && err->code != AL_DB_BUSY;
+		if (!*fatal)
+			al_db_thread_close();
+		return false;
+	}
+	return true;
+}
+
+static void log_db_problem(const struct al_config *cfg, const struct al_db_error *err, const char *what)
+{
+	if (cfg->db_dialect == AL_DB_POSTGRES) {
+		struct al_log_field f[] = {
+			AL_LSTR("host", cfg->db_pg_host), AL_LINT("port", cfg->db_pg_port),
+			AL_LSTR("dbname", cfg->db_pg_dbname), AL_LSTR("code", al_db_code_name(err->code)),
+			AL_LSTR("error", err->message),
+		};
+		al_log_fields(AL_LOG_ERROR, what, f, sizeof f / sizeof f[0]);
+	} else {
+		struct al_log_field f[] = {
+			AL_LSTR("path", cfg->db_sqlite_path), AL_LSTR("code", al_db_code_name(err->code)),
+			AL_LSTR("error", err->message),
+		};
+		al_log_fields(AL_LOG_ERROR, what, f, sizeof f / sizeof f[0]);
+	}
 }
 
 static int serve(struct al_config *cfg)
@@ -116,16 +160,60 @@ static int serve(struct al_config *cfg)
 		return 1;
 	}
 	al_lua_start_watcher();
-	al_server_set_ready(true, "");
+	al_server_set_ready(false, "connecting to the database");
+	struct al_db_options dbopts;
+	al_db_options_from_config(&dbopts, cfg);
+	al_db_configure(&dbopts);
 	struct al_log_field f[] = {
 		AL_LSTR("version", AL_VERSION), AL_LSTR("bind", cfg->bind), AL_LINT("port", al_server_port(server)),
 		AL_LSTR("data_dir", cfg->data_dir), AL_LDBL("startup_ms", (double)(al_monotonic_ns() - t0) / 1e6),
 	};
 	al_log_fields(AL_LOG_INFO, "listening", f, sizeof f / sizeof f[0]);
 
+	/* The main thread owns signals and the database's readiness: until the database is
+	 * reachable and migrated it retries with backoff (liveness stays green meanwhile); then it
+	 * checks the database every 2 s so /readyz follows outages. */
+	bool db_ready = false, was_healthy = false;
+	int64_t backoff_ms = 500;
+	int code = 0;
 	for (;;) {
-		int sig;
-		if (sigwait(&sigs, &sig) != 0)
+		struct al_db_error dberr;
+		int64_t wait_ms = 2000;
+		if (!db_ready) {
+			bool fatal;
+			if (prepare_database(&dberr, &fatal)) {
+				db_ready = was_healthy = true;
+				al_server_set_ready(true, "");
+				al_info("database ready; AgentLens is serving");
+			} else if (fatal) {
+				log_db_problem(cfg, &dberr, "cannot use the database; stopping");
+				code = 1;
+				break;
+			} else {
+				char reason[600];
+				snprintf(reason, sizeof reason, "database unavailable: %s", dberr.message);
+				al_server_set_ready(false, reason);
+				log_db_problem(cfg, &dberr, "database unavailable at start-up; retrying");
+				wait_ms = backoff_ms;
+				backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+			}
+		} else {
+			struct al_db *db = al_db_thread(&dberr);
+			bool healthy = db && al_db_ping(db, &dberr);
+			if (healthy != was_healthy) {
+				char reason[600];
+				snprintf(reason, sizeof reason, "database unavailable: %s", healthy ? "" : dberr.message);
+				al_server_set_ready(healthy, healthy ? "" : reason);
+				if (healthy)
+					al_info("database reachable again");
+				else
+					log_db_problem(cfg, &dberr, "database unavailable");
+				was_healthy = healthy;
+			}
+		}
+		struct timespec ts = {.tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000};
+		int sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig < 0)
 			continue;
 		if (sig == SIGHUP) {
 			al_info("SIGHUP: reloading Lua modules and scripts");
@@ -137,8 +225,65 @@ static int serve(struct al_config *cfg)
 	}
 	al_server_stop(server, cfg->http_shutdown_timeout_ms);
 	al_lua_stop();
+	al_db_thread_close();
 	curl_global_cleanup();
 	al_info("stopped");
+	return code;
+}
+
+static const char *const state_names[] = {"pending", "applied", "CHANGED", "unknown to this binary"};
+
+/* agentlens migrate [--status] */
+static int migrate(const struct al_config *cfg, bool status_only)
+{
+	struct al_db_options opts;
+	al_db_options_from_config(&opts, cfg);
+	struct al_db_error err;
+	struct al_db *db = al_db_open(&opts, &err);
+	if (!db) {
+		fprintf(stderr, "agentlens migrate: %s\n", err.message);
+		return 1;
+	}
+	int code = 0, applied = 0;
+	if (!status_only && !al_migrate_apply(db, &applied, &err)) {
+		fprintf(stderr, "agentlens migrate: %s\n", err.message);
+		code = 1;
+	} else if (!status_only) {
+		printf("%d migration(s) applied\n", applied);
+	}
+	struct al_migration_status *st;
+	size_t n;
+	if (code == 0 && al_migrate_status(db, &st, &n, &err)) {
+		printf("%-8s %-32s %-24s %s\n", "VERSION", "NAME", "STATE", "APPLIED AT");
+		for (size_t i = 0; i < n; i++)
+			printf("%04lld     %-32s %-24s %s\n", (long long)st[i].version, st[i].name, state_names[st[i].state],
+			       st[i].applied_at);
+		free(st);
+	} else if (code == 0) {
+		fprintf(stderr, "agentlens migrate: %s\n", err.message);
+		code = 1;
+	}
+	al_db_close(db);
+	return code;
+}
+
+/* agentlens backup FILE */
+static int backup(const struct al_config *cfg, const char *file)
+{
+	if (cfg->db_dialect == AL_DB_POSTGRES) {
+		fprintf(stderr,
+			"agentlens backup: the database is PostgreSQL; back it up with pg_dump, for example:\n"
+			"  pg_dump --format=custom --host=%s --port=%lld --username=%s --file=agentlens.dump %s\n"
+			"and restore with pg_restore (see docs/backup.md).\n",
+			cfg->db_pg_host, (long long)cfg->db_pg_port, cfg->db_pg_user, cfg->db_pg_dbname);
+		return 2;
+	}
+	struct al_db_error err;
+	if (!al_db_sqlite_backup(cfg->db_sqlite_path, file, &err)) {
+		fprintf(stderr, "agentlens backup: %s\n", err.message);
+		return 1;
+	}
+	printf("backed up %s to %s (integrity check: ok)\n", cfg->db_sqlite_path, file);
 	return 0;
 }
 
@@ -177,7 +322,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0 || strcmp(cmd, "run") == 0)
 			break;
 	}
-	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+	if (strcmp(cmd, "version") == 0 || (argc > 1 && strcmp(argv[1], "--version") == 0)) {
 		printf("agentlens %s\n", AL_VERSION);
 		return 0;
 	}
@@ -197,20 +342,48 @@ int main(int argc, char **argv)
 		char *none[] = {NULL};
 		if (!load_config(&cfg, 0, none, &code))
 			return code;
+		if (!getenv("AGENTLENS_LOG_LEVEL"))
+			cfg.log_level = AL_LOG_WARN; /* a script's own output stays readable */
 		al_log_setup(cfg.log_level, cfg.log_format);
+		char err[4200];
+		if (!ensure_data_dir(cfg.data_dir, err, sizeof err))
+			al_warn("%s", err);
 		code = al_lua_run_script(&cfg, argc - 2, argv + 2);
 		al_config_free(&cfg);
 		return code;
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check-config") != 0) {
+	bool is_migrate = strcmp(cmd, "migrate") == 0, is_backup = strcmp(cmd, "backup") == 0;
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "check-config") != 0 && !is_migrate && !is_backup) {
 		fprintf(stderr, "agentlens: unknown command \"%s\" (expected serve, version, check-config, "
-				"config-reference, run)\n", cmd);
+				"config-reference, migrate, backup, run)\n", cmd);
 		return 2;
 	}
-	if (!load_config(&cfg, argc - first, argv + first, &code))
+	/* Command arguments: migrate --status, backup FILE; the rest is configuration. */
+	bool status_only = false;
+	const char *backup_file = NULL;
+	int nargs = 0;
+	char **args = argv + first;
+	for (int i = first; i < argc; i++) {
+		if (is_migrate && strcmp(argv[i], "--status") == 0)
+			status_only = true;
+		else if (is_backup && i == first && argv[i][0] != '-')
+			backup_file = argv[i];
+		else
+			args[nargs++] = argv[i];
+	}
+	if (is_backup && !backup_file)
+		return usage_error("backup: missing the destination file (agentlens backup FILE [flags])");
+	if (!load_config(&cfg, nargs, args, &code))
 		return code;
 	al_log_setup(cfg.log_level, cfg.log_format);
-	code = strcmp(cmd, "serve") == 0 ? serve(&cfg) : check_config(&cfg, cfg.source_file);
+	if (is_migrate)
+		code = migrate(&cfg, status_only);
+	else if (is_backup)
+		code = backup(&cfg, backup_file);
+	else if (strcmp(cmd, "serve") == 0)
+		code = serve(&cfg);
+	else
+		code = check_config(&cfg, cfg.source_file);
 	al_config_free(&cfg);
 	return code;
 }

@@ -5,17 +5,28 @@
 #
 #   bench_free_port                  print a free TCP port on 127.0.0.1
 #   bench_tmpdir                     make a temporary directory (removed on exit); sets BENCH_TMPDIR
-#   bench_start_nginx DIR PORT       serve DIR on 127.0.0.1:PORT; sets BENCH_NGINX_PID
+#   bench_start_nginx DIR PORT [LOG] serve DIR on 127.0.0.1:PORT; LOG is "off" (default) or "file":
+#                                    an access_log in the default format, unbuffered, to
+#                                    BENCH_NGINX_ACCESS_LOG; sets BENCH_NGINX_PID
 #   bench_agentlens_bin              print the binary to measure, or fail with a clear message
-#   bench_agentlens_start [PORT]     start AgentLens (${AGENTLENS_BIN:-build/agentlens});
-#                                    sets BENCH_AGENTLENS_PID, BENCH_AGENTLENS_PORT, BENCH_AGENTLENS_URL
+#   bench_agentlens_spawn PORT [LEVEL [ARGS...]]
+#                                    start AgentLens (${AGENTLENS_BIN:-build/agentlens}) on
+#                                    127.0.0.1:PORT at log level LEVEL (default warn), stdout and
+#                                    stderr to BENCH_AGENTLENS_LOG, without waiting for it; sets
+#                                    BENCH_AGENTLENS_PID, BENCH_AGENTLENS_PORT, BENCH_AGENTLENS_URL
+#   bench_agentlens_start [PORT [LEVEL [ARGS...]]]
+#                                    the same, then wait until /healthz answers
 #   bench_stop PID                   stop one started process now
+#   bench_wait PID TIMEOUT_MS        wait for a started process to exit by itself and return its
+#                                    status; after TIMEOUT_MS stop it and return 124
 #   bench_wait_http URL TIMEOUT_MS   wait until URL answers 2xx
 #   bench_warmup URL                 short discarded wrk run (JIT, caches, connections)
-#   bench_wrk URL                    wrk -t2 -c64 -d${BENCH_SECONDS:-10}s --latency; prints
-#                                    rps=, p99_ms=, non2xx=, socket_errors= lines
+#   bench_wrk URL [SECONDS]          wrk -t2 -c64 -d<SECONDS, default BENCH_SECONDS>s --latency; prints
+#                                    rps=, p99_ms=, requests=, non2xx=, socket_errors= lines
+#   bench_wrk_parse                  the same lines from wrk's output on stdin
 #   bench_get KEY                    read KEY=value from bench_wrk output on stdin
 #   bench_ratio A B                  print A/B with 2 decimals ("n/a" when B is 0)
+#   bench_ge A B                     true when the number A >= B
 #   bench_poll MS PID CMD...         retry CMD until it succeeds, MS elapse, or PID exits
 #
 # Environment: BENCH_SECONDS (default 10), BENCH_WARMUP_SECONDS (default 2),
@@ -62,7 +73,7 @@ unset _bench_tool
 
 # Stop one process started by these helpers, and forget it.
 bench_stop() {
-	local pid=$1 i keep=() p
+	local pid=$1 i
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -70,10 +81,32 @@ bench_stop() {
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	bench_forget "$pid"
+}
+
+# Drop PID from the processes the EXIT trap stops (it has been waited for).
+bench_forget() {
+	local pid=$1 keep=() p
 	for p in "${BENCH_PIDS[@]}"; do
 		[[ $p == "$pid" ]] || keep+=("$p")
 	done
 	BENCH_PIDS=("${keep[@]}")
+}
+
+bench_wait() {
+	local pid=$1 timeout_ms=$2 i rc=0
+	for ((i = 0; i < timeout_ms / 50; i++)); do
+		bench_alive "$pid" || break
+		sleep 0.05
+	done
+	if bench_alive "$pid"; then
+		bench_log "bench: process $pid still runs after ${timeout_ms} ms: stopping it"
+		bench_stop "$pid"
+		return 124
+	fi
+	wait "$pid" || rc=$?
+	bench_forget "$pid"
+	return "$rc"
 }
 
 # Not in a subshell: the directory must be registered for cleanup in this shell.
@@ -139,7 +172,7 @@ bench_wait_http() {
 
 # nginx as the current user (root or not), everything under a temporary directory.
 bench_start_nginx() {
-	local root=$1 port=$2 dir nginx workers user_line=""
+	local root=$1 port=$2 log=${3:-off} dir nginx workers user_line="" access_log
 	[[ -d $root ]] || bench_die "bench_start_nginx: $root is not a directory"
 	root=$(cd "$root" && pwd)
 	nginx=$(command -v nginx || true)
@@ -151,6 +184,14 @@ bench_start_nginx() {
 	((EUID == 0)) && user_line="user root;"
 	bench_tmpdir
 	dir=$BENCH_TMPDIR
+	# "file": the default (combined) format, no buffer= and no flush=: one write(2) per request.
+	case $log in
+	off) access_log=off ;;
+	file) access_log=$dir/access.log ;;
+	*) bench_die "bench_start_nginx: access log must be off or file, not $log" ;;
+	esac
+	# shellcheck disable=SC2034 # for the calling script
+	BENCH_NGINX_ACCESS_LOG=${access_log#off}
 	cat >"$dir/nginx.conf" <<-EOF
 		$user_line
 		daemon off;
@@ -162,7 +203,7 @@ bench_start_nginx() {
 			worker_connections 4096;
 		}
 		http {
-			access_log off;
+			access_log $access_log;
 			client_body_temp_path $dir/client_body;
 			proxy_temp_path $dir/proxy;
 			fastcgi_temp_path $dir/fastcgi;
@@ -200,26 +241,36 @@ bench_agentlens_bin() {
 	echo "$bin"
 }
 
-bench_agentlens_start() {
-	local port=${1:-} bin dir
+bench_agentlens_spawn() {
+	local port=$1 level=${2:-warn} bin dir
+	shift
+	(($# == 0)) || shift
 	bin=$(bench_agentlens_bin) || return 1
-	[[ -n $port ]] || port=$(bench_free_port)
-	! bench_port_open "$port" || bench_die "bench_agentlens_start: port $port is already in use"
+	! bench_port_open "$port" || bench_die "bench_agentlens_spawn: port $port is already in use"
 	bench_tmpdir
 	dir=$BENCH_TMPDIR
-	"$bin" serve --port "$port" --data-dir "$dir" --log-level warn >"$dir/agentlens.log" 2>&1 &
+	BENCH_AGENTLENS_LOG=$dir/agentlens.log
+	"$bin" serve --bind 127.0.0.1 --port "$port" --data-dir "$dir/data" --log-level "$level" \
+		--http-shutdown-timeout 2s "$@" >"$BENCH_AGENTLENS_LOG" 2>&1 &
 	BENCH_AGENTLENS_PID=$!
 	BENCH_PIDS+=("$BENCH_AGENTLENS_PID")
 	# shellcheck disable=SC2034 # for the calling script
 	BENCH_AGENTLENS_PORT=$port
 	BENCH_AGENTLENS_URL=http://127.0.0.1:$port
+}
+
+bench_agentlens_start() {
+	local port=${1:-}
+	shift || true
+	[[ -n $port ]] || port=$(bench_free_port)
+	bench_agentlens_spawn "$port" "$@" || return 1
 	if ! bench_poll 15000 "$BENCH_AGENTLENS_PID" bench_http_ok "$BENCH_AGENTLENS_URL/healthz"; then
 		if bench_alive "$BENCH_AGENTLENS_PID"; then
 			bench_log "bench: AgentLens did not answer $BENCH_AGENTLENS_URL/healthz within 15 s; its log:"
 		else
 			bench_log "bench: AgentLens exited before answering $BENCH_AGENTLENS_URL/healthz; its log:"
 		fi
-		tail -n 30 "$dir/agentlens.log" >&2 || true
+		tail -n 30 "$BENCH_AGENTLENS_LOG" >&2 || true
 		return 1
 	fi
 }
@@ -239,15 +290,23 @@ bench_warmup() {
 }
 
 bench_wrk() {
-	local url=$1 out rps p99 non2xx errors
-	if ! out=$(wrk -t2 -c64 -d"${BENCH_SECONDS:-10}s" --latency "$url" 2>&1); then
+	local url=$1 seconds=${2:-${BENCH_SECONDS:-10}} out
+	if ! out=$(wrk -t2 -c64 -d"${seconds}s" --latency "$url" 2>&1); then
 		bench_log "bench: wrk failed against $url:"
 		bench_log "$out"
 		return 1
 	fi
 	[[ ${BENCH_VERBOSE:-0} == 1 ]] && bench_log "$out"
+	bench_wrk_parse <<<"$out"
+}
+
+bench_wrk_parse() {
+	local out rps p99 requests non2xx errors
+	out=$(cat)
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+	# "  123456 requests in 10.00s, 20.00MB read"
+	requests=$(awk '$2 == "requests" && $3 == "in" { print $1; exit }' <<<"$out")
 	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
 	# "Socket errors: connect 0, read 0, write 0, timeout 0"
 	errors=$(awk -F'[ ,]+' '/Socket errors:/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; print s + 0 }' <<<"$out")
@@ -258,6 +317,7 @@ bench_wrk() {
 	fi
 	echo "rps=$rps"
 	echo "p99_ms=$(bench_to_ms "$p99")"
+	echo "requests=${requests:-0}"
 	echo "non2xx=${non2xx:-0}"
 	echo "socket_errors=${errors:-0}"
 }
@@ -271,4 +331,8 @@ bench_ratio() {
 		if (b + 0 == 0) { print "n/a"; exit }
 		printf "%.2f\n", a / b
 	}'
+}
+
+bench_ge() {
+	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a != "n/a" && a + 0 >= b + 0) }'
 }

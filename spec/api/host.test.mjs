@@ -52,7 +52,7 @@ describe('host', () => {
   it('405 with Allow for a wrong method', async () => {
     const r = await server.fetch('/api/v1/version', { method: 'DELETE' });
     assert.equal(r.status, 405);
-    assert.equal(r.headers.get('allow'), 'GET');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
     assert.equal((await r.json()).error, 'method not allowed');
   });
 

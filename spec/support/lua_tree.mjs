@@ -8,7 +8,26 @@ import { copyLuaTree } from './server.mjs';
 export const TEST_MODULE = `
 local json = require "agentlens.json"
 local time = require "agentlens.time"
+local db = require "agentlens.db"
+local http_errors = require "agentlens.lib.http_errors"
 local M = {}
+local function ensure_table()
+  return db.exec("CREATE TABLE IF NOT EXISTS spec_writes (n BIGINT PRIMARY KEY, note TEXT)")
+end
+function M.write(req)
+  local body = assert(req:json())
+  local ok, err, code = ensure_table()
+  if ok then ok, err, code = db.exec("INSERT INTO spec_writes (n, note) VALUES (?, ?)", body.n, body.note) end
+  if not ok then return http_errors.db_failure(err, code, "write") end
+  return 201, { n = body.n }
+end
+function M.count(_req)
+  local ok, err, code = ensure_table()
+  local rows
+  if ok then rows, err, code = db.query("SELECT count(*) AS c, max(n) AS m FROM spec_writes") end
+  if not rows then return http_errors.db_failure(err, code) end
+  return 200, { count = rows[1].c, max = rows[1].m or json.null }
+end
 function M.answer(_req) return 200, { answer = 1 } end
 function M.fail(_req) error("deliberate failure in a test handler") end
 function M.bad_status(_req) return "ok" end
@@ -37,6 +56,8 @@ const TEST_ROUTES = `
     { method = "GET", path = "/api/test/slow", permission = "public", handler = require("agentlens.api.testing").slow },
     { method = "POST", path = "/api/test/echo/{id}/items/{item}", permission = "public", handler = require("agentlens.api.testing").echo },
     { method = "GET", path = "/api/test/text", permission = "public", handler = require("agentlens.api.testing").text },
+    { method = "POST", path = "/api/test/writes", permission = "public", handler = require("agentlens.api.testing").write },
+    { method = "GET", path = "/api/test/writes", permission = "public", handler = require("agentlens.api.testing").count },
 `;
 
 export function luaTreeWithTestRoutes() {

@@ -27,20 +27,48 @@ export function runCli(args, { env = {}, timeout = 20000 } = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
 
+// The dialect under test: ctest runs each API spec once on SQLite and once on PostgreSQL
+// (with-pg-env.sh exports AGENTLENS_DB_* and PG_TEST_DIR for the latter).
+export const DIALECT = process.env.AGENTLENS_DB_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
+export const PG_SH = path.join(ROOT, 'spec', 'support', 'pg.sh');
+
 function cleanEnv() {
   const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENTLENS_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('AGENTLENS_') || (DIALECT === 'postgres' && k.startsWith('AGENTLENS_DB_'))) env[k] = v;
+  }
   return env;
 }
 
+// A fresh, empty database for one server: a new PostgreSQL database on the test server, or
+// nothing to do on SQLite (each server gets its own data directory). Returns env overrides.
+export function freshDatabaseEnv() {
+  if (DIALECT !== 'postgres') return {};
+  const name = `t_api_${Math.random().toString(16).slice(2, 12)}`;
+  const r = spawnSync(PG_SH, ['createdb', process.env.PG_TEST_DIR, name], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pg.sh createdb failed: ${r.stderr}`);
+  return { AGENTLENS_DB_POSTGRES_DBNAME: name };
+}
+
+// Runs SQL against the database a server uses (sqlite3 or psql CLI); returns stdout.
+export function sqlCli(server, sql) {
+  const r = DIALECT === 'postgres'
+    ? spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', server.env.AGENTLENS_DB_POSTGRES_DBNAME, '-c', sql],
+      { encoding: 'utf8', env: process.env })
+    : spawnSync('sqlite3', [path.join(server.data, 'agentlens.db'), sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`SQL failed (${sql}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
 // Starts `agentlens serve` on port 0 and resolves once it logged "listening".
-export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15000 } = {}) {
+export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15000, waitReady = true } = {}) {
   const data = dataDir || tempDir();
+  const fullEnv = { ...cleanEnv(), ...freshDatabaseEnv(), ...env };
   const proc = spawn(BIN, ['serve', '--port', '0', '--bind', '127.0.0.1', '--data-dir', data,
     '--log-format', 'json', '--log-level', 'debug', ...args], {
-    env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const server = { proc, data, logs: [], stdout: '', exited: null, port: 0 };
+  const server = { proc, data, env: fullEnv, logs: [], stdout: '', exited: null, port: 0 };
   let pending = '';
   const waiters = [];
   proc.stdout.on('data', (d) => { server.stdout += d; });
@@ -67,18 +95,23 @@ export async function startServer({ args = [], env = {}, dataDir, timeoutMs = 15
     if (seen) return Promise.resolve(seen);
     if (server.exited) return Promise.reject(new Error('agentlens is not running'));
     return new Promise((resolve, reject) => {
-      const w = { pred, resolve, reject };
-      waiters.push(w);
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         const i = waiters.indexOf(w);
         if (i >= 0) { waiters.splice(i, 1); reject(new Error(`no matching log line within ${ms} ms; logs:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`)); }
       }, ms);
+      const w = {
+        pred,
+        resolve: (v) => { clearTimeout(timer); resolve(v); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      };
+      waiters.push(w);
     });
   };
   const listening = await server.waitForLog((e) => e.msg === 'listening', timeoutMs);
   server.port = listening.port;
   server.url = `http://127.0.0.1:${server.port}`;
   server.fetch = (p, init) => fetch(server.url + p, init);
+  if (waitReady) await server.waitForLog((e) => e.msg === 'database ready; AgentLens is serving', timeoutMs);
   server.stop = async (signal = 'SIGTERM') => {
     if (!server.exited) proc.kill(signal);
     const r = await server.exit;

@@ -514,6 +514,21 @@ static bool load_flags(struct al_config *cfg, int argc, char *const argv[], stru
 	return true;
 }
 
+/* Values that follow from others once every source is applied. */
+static bool derive(struct al_config *cfg, struct al_config_error *err)
+{
+	if (!cfg->db_sqlite_path || !cfg->db_sqlite_path[0]) {
+		size_t n = strlen(cfg->data_dir) + sizeof "/agentlens.db";
+		char *p = malloc(n);
+		if (!p)
+			return fail(err, "out of memory");
+		snprintf(p, n, "%s/agentlens.db", cfg->data_dir);
+		free(cfg->db_sqlite_path);
+		cfg->db_sqlite_path = p;
+	}
+	return true;
+}
+
 /* cfg is the caller's and owns its strings afterwards; on failure it is freed (zeroed strings). */
 bool al_config_load(struct al_config *cfg, const char *yaml_path, char *const *envp, int argc, char *const argv[],
 		    struct al_config_error *err)
@@ -537,6 +552,8 @@ bool al_config_load(struct al_config *cfg, const char *yaml_path, char *const *e
 	if (yaml_path && !yaml_load_file(cfg, yaml_path, err))
 		goto fail;
 	if (!load_env(cfg, envp ? envp : environ, err) || !load_flags(cfg, argc, argv, err))
+		goto fail;
+	if (!derive(cfg, err))
 		goto fail;
 	return true;
 fail:

@@ -41,6 +41,18 @@ struct al_config {
 	int64_t http_shutdown_timeout_ms;
 	/* lua */
 	bool lua_watch;
+	/* database */
+	int db_dialect;       /* enum al_db_dialect: 0 sqlite, 1 postgres */
+	char *db_sqlite_path; /* "" in the table means <data_dir>/agentlens.db, filled in by the loader */
+	int64_t db_busy_timeout_ms;
+	char *db_pg_host;
+	int64_t db_pg_port;
+	char *db_pg_user;
+	char *db_pg_password;
+	char *db_pg_dbname;
+	int db_pg_sslmode; /* index into the sslmode choices */
+	int64_t db_connect_timeout_ms;
+	int64_t db_statement_timeout_ms;
 
 	/* where each value came from, for check-config and logs */
 	const char *source_file; /* owned copy of --config path, or NULL */
@@ -59,6 +71,7 @@ struct al_option {
 };
 
 extern const struct al_option al_options[];
+extern const char *const al_db_sslmode_choices[];
 extern const size_t al_options_count;
 
 /* Error text for the user, e.g. "http.workers: invalid value \"abc\" (from AGENTLENS_HTTP_WORKERS):

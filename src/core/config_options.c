@@ -7,7 +7,8 @@
 #include "core/config.h"
 
 /* Conventions checked by spec/unit/test_config.c: env = "AGENTLENS_" + key upper-cased with '.'
- * as '_'; flag = key with '.' and '_' as '-'; every default parses. */
+ * as '_'; flag = key with '.' and '_' as '-'; "database." is written "db." in both (the earlier
+ * implementation's AGENTLENS_DB_* names); every default parses. */
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -26,6 +27,10 @@ _Static_assert(AL_LOG_DEBUG == 0 && AL_LOG_INFO == 1 && AL_LOG_WARN == 2 && AL_L
 	       "log_level_choices follows enum al_log_level");
 _Static_assert(AL_LOG_FORMAT_AUTO == 0 && AL_LOG_FORMAT_JSON == 1 && AL_LOG_FORMAT_TEXT == 2,
 	       "log_format_choices follows enum al_log_format");
+
+/* database.dialect follows enum al_db_dialect (src/db/db.h): sqlite = 0, postgres = 1. */
+static const char *const db_dialect_choices[] = {"sqlite", "postgres", NULL};
+const char *const al_db_sslmode_choices[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL};
 
 static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_format_choices[] = {"auto", "json", "text", NULL};
@@ -78,6 +83,38 @@ const struct al_option al_options[] = {
 	{.key = "http.shutdown_timeout", .env = "AGENTLENS_HTTP_SHUTDOWN_TIMEOUT", .flag = "http-shutdown-timeout",
 	 .type = AL_OPT_DURATION, .offset = FIELD(http_shutdown_timeout_ms), .def = "30s", .min = 0, .max = 10 * MIN,
 	 .help = "How long SIGTERM waits for in-flight requests."},
+
+	/* database; environment names follow the earlier implementation (AGENTLENS_DB_...) */
+	{.key = "database.dialect", .env = "AGENTLENS_DB_DIALECT", .flag = "db-dialect", .type = AL_OPT_ENUM,
+	 .offset = FIELD(db_dialect), .def = "sqlite", .choices = db_dialect_choices,
+	 .help = "Database: sqlite (a file under data_dir, zero setup) or postgres (production, several replicas)."},
+	{.key = "database.sqlite.path", .env = "AGENTLENS_DB_SQLITE_PATH", .flag = "db-sqlite-path", .type = AL_OPT_PATH,
+	 .offset = FIELD(db_sqlite_path), .def = "", .help = "SQLite database file (empty = <data_dir>/agentlens.db)."},
+	{.key = "database.sqlite.busy_timeout", .env = "AGENTLENS_DB_SQLITE_BUSY_TIMEOUT",
+	 .flag = "db-sqlite-busy-timeout", .type = AL_OPT_DURATION, .offset = FIELD(db_busy_timeout_ms), .def = "5s",
+	 .min = 0, .max = 10 * MIN, .help = "How long a SQLite write waits for the write lock."},
+	{.key = "database.postgres.host", .env = "AGENTLENS_DB_POSTGRES_HOST", .flag = "db-postgres-host",
+	 .type = AL_OPT_STRING, .offset = FIELD(db_pg_host), .def = "localhost",
+	 .help = "PostgreSQL host name, address, or unix socket directory."},
+	{.key = "database.postgres.port", .env = "AGENTLENS_DB_POSTGRES_PORT", .flag = "db-postgres-port",
+	 .type = AL_OPT_INT, .offset = FIELD(db_pg_port), .def = "5432", .min = 1, .max = 65535,
+	 .help = "PostgreSQL port."},
+	{.key = "database.postgres.user", .env = "AGENTLENS_DB_POSTGRES_USER", .flag = "db-postgres-user",
+	 .type = AL_OPT_STRING, .offset = FIELD(db_pg_user), .def = "agentlens", .help = "PostgreSQL user."},
+	{.key = "database.postgres.password", .env = "AGENTLENS_DB_POSTGRES_PASSWORD", .flag = "db-postgres-password",
+	 .type = AL_OPT_PATH, .offset = FIELD(db_pg_password), .def = "",
+	 .help = "PostgreSQL password (prefer the environment variable or a secret over the YAML file)."},
+	{.key = "database.postgres.dbname", .env = "AGENTLENS_DB_POSTGRES_DBNAME", .flag = "db-postgres-dbname",
+	 .type = AL_OPT_STRING, .offset = FIELD(db_pg_dbname), .def = "agentlens", .help = "PostgreSQL database name."},
+	{.key = "database.postgres.sslmode", .env = "AGENTLENS_DB_POSTGRES_SSLMODE", .flag = "db-postgres-sslmode",
+	 .type = AL_OPT_ENUM, .offset = FIELD(db_pg_sslmode), .def = "prefer", .choices = al_db_sslmode_choices,
+	 .help = "libpq sslmode for the PostgreSQL connection."},
+	{.key = "database.connect_timeout", .env = "AGENTLENS_DB_CONNECT_TIMEOUT", .flag = "db-connect-timeout",
+	 .type = AL_OPT_DURATION, .offset = FIELD(db_connect_timeout_ms), .def = "5s", .min = SEC, .max = 5 * MIN,
+	 .help = "How long one attempt to connect to PostgreSQL may take."},
+	{.key = "database.statement_timeout", .env = "AGENTLENS_DB_STATEMENT_TIMEOUT", .flag = "db-statement-timeout",
+	 .type = AL_OPT_DURATION, .offset = FIELD(db_statement_timeout_ms), .def = "30s", .min = 0, .max = HOUR,
+	 .help = "Longest a PostgreSQL statement may run before the server cancels it (0 = no limit)."},
 };
 
 const size_t al_options_count = sizeof al_options / sizeof al_options[0];

@@ -98,10 +98,10 @@ static bool has_prefix(const unsigned char *p, const unsigned char *end, const c
 /* Reports the byte at p where something else was expected; `expected` may be NULL. */
 static int fail_unexpected(const struct parser *ps, const unsigned char *p, const char *expected)
 {
-	const char *sep = expected ? ", expected " : "", *exp = expected ? expected : "";
+	const char *sep = expected ? ", expected " : "", *what = expected ? expected : "";
 
 	if (p >= ps->end)
-		return fail(ps, p, "unexpected end of input%s%s", sep, exp);
+		return fail(ps, p, "unexpected end of input%s%s", sep, what);
 	if (*p == '/')
 		return fail(ps, p, "comments are not allowed");
 	if (has_prefix(p, ps->end, "NaN") || has_prefix(p, ps->end, "Infinity"))
@@ -109,8 +109,8 @@ static int fail_unexpected(const struct parser *ps, const unsigned char *p, cons
 	if (*p == '\'')
 		return fail(ps, p, "strings must use double quotes");
 	if (*p > 0x20 && *p < 0x7f)
-		return fail(ps, p, "unexpected character '%c'%s%s", *p, sep, exp);
-	return fail(ps, p, "unexpected byte 0x%02X%s%s", *p, sep, exp);
+		return fail(ps, p, "unexpected character '%c'%s%s", *p, sep, what);
+	return fail(ps, p, "unexpected byte 0x%02X%s%s", *p, sep, what);
 }
 
 static inline int hex4(const unsigned char *p)
@@ -369,7 +369,7 @@ int al_json_parse_scratch(const char *text, size_t len, const struct al_json_han
 			  size_t max_depth, struct al_json_error *err, struct al_buf *scratch)
 {
 	static const struct al_json_handlers none;
-	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	const unsigned char *p = (const unsigned char *)(text ? text : ""), *end = p + (text ? len : 0);
 	struct parser ps = {.start = p, .end = end, .err = err, .scratch = scratch};
 	unsigned char stack[AL_JSON_DEPTH_CAP / 8];
 	size_t depth = 0;
@@ -518,14 +518,14 @@ int al_json_parse(const char *text, size_t len, const struct al_json_handlers *h
 bool al_json_write_string(struct al_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	const unsigned char *p = (const unsigned char *)(s ? s : ""), *end = p + (s ? len : 0);
 	bool first = true;
 
 	do {
 		/* Worst case 6 output bytes per input byte; a UTF-8 sequence may overhang the chunk by 3. */
-		size_t n = (size_t)(end - p) < WRITE_CHUNK ? (size_t)(end - p) : WRITE_CHUNK;
+		size_t n = (size_t)(end - p) < WRITE_CHUNK ? (size_t)(end - p) : WRITE_CHUNK, need = 6 * n + 16;
 		const unsigned char *cend = p + n;
-		char *o0 = al_buf_reserve(b, 6 * n + 16), *o = o0;
+		char *o0 = b->cap - b->len > need ? b->data + b->len : al_buf_reserve(b, need), *o = o0;
 		if (!o)
 			return false;
 		if (first) {
@@ -533,18 +533,20 @@ bool al_json_write_string(struct al_buf *b, const char *s, size_t len)
 			first = false;
 		}
 		while (p < cend) {
-			unsigned char c = *p;
-			switch (str_class[c]) {
-			case SC_PLAIN:
+			unsigned char c;
+			while (p < cend && str_class[c = *p] == SC_PLAIN) {
 				*o++ = (char)c;
 				p++;
-				continue;
+			}
+			if (p >= cend)
+				break;
+			switch (str_class[c]) {
 			case SC_QUOTE:
 			case SC_BACKSLASH:
 				*o++ = '\\';
 				*o++ = (char)c;
 				p++;
-				continue;
+				break;
 			case SC_CTRL:
 				*o++ = '\\';
 				switch (c) {
@@ -560,7 +562,7 @@ bool al_json_write_string(struct al_buf *b, const char *s, size_t len)
 					o += 5;
 				}
 				p++;
-				continue;
+				break;
 			default: { /* SC_HIGH */
 				size_t k = utf8_seq_len(p, end);
 				if (k) {
@@ -582,9 +584,50 @@ bool al_json_write_string(struct al_buf *b, const char *s, size_t len)
 	return true;
 }
 
+/* Writes |v| in fixed notation with the fewest decimals (at most 15 significant digits) that read back
+ * exactly. m / 10^k is correctly rounded (both exact), like strtod of the same digits, and the digits equal
+ * what "%.15g" prints, so the output is the same as the printf path below, only faster.
+ * Returns the length, or 0 when v needs the printf path. */
+static size_t format_fixed(char *out, double v)
+{
+	double a = fabs(v);
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (int k = 1; k <= 15; k++) {
+		double scaled = a * pow10_exact[k];
+		if (scaled >= 1e15)
+			return 0;
+		double m = nearbyint(scaled);
+		if (m / pow10_exact[k] != a)
+			continue;
+		uint64_t u = (uint64_t)m, ip = u / (uint64_t)pow10_exact[k], fp = u % (uint64_t)pow10_exact[k];
+		char tmp[40], *e = tmp + sizeof tmp, *q = e;
+		int digits = k;
+		while (digits > 1 && fp % 10 == 0) {
+			fp /= 10;
+			digits--;
+		}
+		for (int i = 0; i < digits; i++) {
+			*--q = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		*--q = '.';
+		do {
+			*--q = (char)('0' + ip % 10);
+			ip /= 10;
+		} while (ip);
+		if (signbit(v))
+			*--q = '-';
+		size_t n = (size_t)(e - q);
+		memcpy(out, q, n);
+		return n;
+	}
+	return 0;
+}
+
 bool al_json_write_number(struct al_buf *b, double v)
 {
-	char tmp[32];
+	char tmp[40];
 
 	if (!isfinite(v))
 		return false;
@@ -602,11 +645,14 @@ bool al_json_write_number(struct al_buf *b, double v)
 			return al_buf_append(b, q, (size_t)(e - q));
 		}
 	}
-	int n = 0;
+	size_t n = format_fixed(tmp, v);
+	if (n)
+		return al_buf_append(b, tmp, n);
+	int len = 0;
 	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		len = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
 		if (prec == 17 || strtod(tmp, NULL) == v)
 			break;
 	}
-	return al_buf_append(b, tmp, (size_t)n);
+	return al_buf_append(b, tmp, (size_t)len);
 }

@@ -49,9 +49,9 @@ int al_json_parse_scratch(const char *text, size_t len, const struct al_json_han
  * ..., \u00XX, '/' NOT escaped, invalid UTF-8 bytes replaced by U+FFFD. */
 bool al_json_write_string(struct al_buf *b, const char *s, size_t len);
 /* Appends a number: integral values with |v| < 2^63 without fraction or exponent
- * ("42", "-7", "9007199254740993" stays exact as long as the double holds it), others in
- * the shortest form that reads back to the same double. Returns false for NaN and +-Inf
- * (nothing appended). */
+ * ("42", "-7", "9007199254740993" stays exact as long as the double holds it; -0.0 is "-0"),
+ * others in the shortest form that reads back to the same double. Returns false for NaN and
+ * +-Inf (nothing appended). */
 bool al_json_write_number(struct al_buf *b, double v);
 
 #endif

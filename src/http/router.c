@@ -97,6 +97,45 @@ static bool valid_literal(const char *s, size_t len)
 	return len > 0;
 }
 
+/* Checks the whole pattern before anything is inserted, so that a rejected route leaves the
+ * router as it was (a half-inserted {param} node would otherwise clash with later routes). */
+static bool check_pattern(const char *pattern, char *err, size_t errlen)
+{
+	if (pattern[0] != '/') {
+		snprintf(err, errlen, "path \"%s\" must start with '/'", pattern);
+		return false;
+	}
+	const char *p = pattern + 1;
+	size_t nparams = 0;
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (p[0] == '{') {
+			if (len < 3 || p[len - 1] != '}' || !valid_param_name(p + 1, len - 2)) {
+				snprintf(err, errlen, "path \"%s\": malformed parameter segment \"%.*s\"", pattern,
+					 (int)len, p);
+				return false;
+			}
+			if (++nparams > AL_ROUTER_MAX_PARAMS) {
+				snprintf(err, errlen, "path \"%s\": more than %d parameters", pattern,
+					 AL_ROUTER_MAX_PARAMS);
+				return false;
+			}
+		} else if (!valid_literal(p, len)) {
+			snprintf(err, errlen, "path \"%s\": invalid segment \"%.*s\"", pattern, (int)len, p);
+			return false;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+		if (!*p) {
+			snprintf(err, errlen, "path \"%s\" must not end with '/'", pattern);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool al_router_add(struct al_router *r, const char *method, const char *pattern, int route, char *err, size_t errlen)
 {
 	bool known = false;
@@ -106,44 +145,34 @@ bool al_router_add(struct al_router *r, const char *method, const char *pattern,
 		snprintf(err, errlen, "unknown method \"%s\" (expected GET, POST, PUT, PATCH or DELETE)", method);
 		return false;
 	}
-	if (pattern[0] != '/') {
-		snprintf(err, errlen, "path \"%s\" must start with '/'", pattern);
+	if (!check_pattern(pattern, err, errlen))
 		return false;
-	}
+	/* A conflict or a duplicate is only possible on nodes that existed before this call, so
+	 * both are found before anything is created. */
 	struct al_router_node *n = &r->root;
 	const char *p = pattern + 1;
-	size_t nparams = 0;
 	while (*p) {
 		const char *end = strchr(p, '/');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if (p[0] == '{') {
-			if (len < 3 || p[len - 1] != '}' || !valid_param_name(p + 1, len - 2)) {
-				snprintf(err, errlen, "path \"%s\": malformed parameter segment \"%.*s\"", pattern, (int)len, p);
-				return false;
-			}
-			if (++nparams > AL_ROUTER_MAX_PARAMS) {
-				snprintf(err, errlen, "path \"%s\": more than %d parameters", pattern, AL_ROUTER_MAX_PARAMS);
-				return false;
-			}
-			if (n->param && (n->param->segment_len != len - 2 || memcmp(n->param->segment, p + 1, len - 2))) {
-				snprintf(err, errlen, "path \"%s\": parameter {%.*s} conflicts with {%s} of another route",
-					 pattern, (int)(len - 2), p + 1, n->param->segment);
+			if (n->param &&
+			    (n->param->segment_len != len - 2 || memcmp(n->param->segment, p + 1, len - 2))) {
+				snprintf(err, errlen,
+					 "path \"%s\": parameter {%.*s} conflicts with {%s} of another route", pattern,
+					 (int)(len - 2), p + 1, n->param->segment);
 				return false;
 			}
 			if (!n->param && !(n->param = node_new(p + 1, len - 2)))
 				goto oom;
 			n = n->param;
 		} else {
-			if (!valid_literal(p, len)) {
-				snprintf(err, errlen, "path \"%s\": invalid segment \"%.*s\"", pattern, (int)len, p);
-				return false;
-			}
 			struct al_router_node *child = NULL;
 			for (size_t i = 0; i < n->nliterals && !child; i++)
 				if (n->literals[i]->segment_len == len && !memcmp(n->literals[i]->segment, p, len))
 					child = n->literals[i];
 			if (!child) {
-				struct al_router_node **grown = realloc(n->literals, (n->nliterals + 1) * sizeof *grown);
+				struct al_router_node **grown =
+				    realloc(n->literals, (n->nliterals + 1) * sizeof *grown);
 				if (!grown)
 					goto oom;
 				n->literals = grown;
@@ -156,10 +185,6 @@ bool al_router_add(struct al_router *r, const char *method, const char *pattern,
 		if (!end)
 			break;
 		p = end + 1;
-		if (!*p) {
-			snprintf(err, errlen, "path \"%s\" must not end with '/'", pattern);
-			return false;
-		}
 	}
 	for (size_t i = 0; i < n->nmethods; i++) {
 		if (strcmp(n->methods[i].method, method) == 0) {
@@ -218,7 +243,11 @@ bool al_router_match(const struct al_router *r, const char *method, const char *
 	m->route = -1;
 	m->nparams = 0;
 	m->allow[0] = '\0';
-	const struct al_router_node *n = path[0] == '/' && path[1] ? walk(&r->root, path, m) : NULL;
+	const struct al_router_node *n = NULL;
+	if (strcmp(path, "/") == 0)
+		n = r->root.nmethods ? &r->root : NULL; /* walk() needs a segment after each '/' */
+	else if (path[0] == '/')
+		n = walk(&r->root, path, m);
 	if (!n) {
 		m->nparams = 0;
 		return false;
@@ -230,9 +259,12 @@ bool al_router_match(const struct al_router *r, const char *method, const char *
 			return true;
 		}
 	}
+	/* HEAD is served wherever GET is, so Allow lists it too (RFC 9110, 10.2.1 and 9.3.2). */
 	size_t off = 0;
 	for (size_t i = 0; i < n->nmethods; i++) {
-		int w = snprintf(m->allow + off, sizeof m->allow - off, "%s%s", i ? ", " : "", n->methods[i].method);
+		bool get = strcmp(n->methods[i].method, "GET") == 0;
+		int w = snprintf(m->allow + off, sizeof m->allow - off, "%s%s%s", i ? ", " : "", n->methods[i].method,
+				 get ? ", HEAD" : "");
 		if (w < 0 || (size_t)w >= sizeof m->allow - off)
 			break;
 		off += (size_t)w;

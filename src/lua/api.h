@@ -12,6 +12,7 @@ struct al_source;
 
 int al_open_config(lua_State *L);
 int al_open_crypto(lua_State *L);
+int al_open_db(lua_State *L);
 int al_open_http(lua_State *L);
 int al_open_json(lua_State *L);
 int al_open_log(lua_State *L);

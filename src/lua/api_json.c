@@ -4,6 +4,7 @@
 
 #include <lauxlib.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,15 @@
 #define STATE_MT "agentlens.json.state"
 #define INT64_KEY "agentlens.json.int64" /* registry: {ffi.istype, int64_t, uint64_t, tostring} */
 #define KEEP_BYTES (1u << 20) /* reusable buffers larger than this are released after a call */
+#define STACK_KEYS_MAX 6000 /* object keys stay on the Lua stack below this height (LUAI_MAXCSTACK 8000) */
 
 /* ---- shared memory -------------------------------------------------------------------- */
 
 struct key_ent {
-	const char *s; /* anchored in the encoder's key table at slot */
+	const char *s; /* the key string, kept alive by the Lua stack or the encoder's key table */
 	size_t len;
-	int slot;
+	uint64_t prefix; /* first 8 bytes, big-endian: most comparisons end here */
+	int slot; /* > 0: stack index of the value (key just below); < 0: -index in the key table */
 };
 
 struct key_vec {
@@ -145,14 +148,57 @@ static void buf_truncate(struct al_buf *b, size_t len)
 		b->data[len] = '\0';
 }
 
-static int key_cmp(const void *a, const void *b)
+/* Appends one byte without the NUL terminator (encode_protected restores it at the end). */
+static inline void out_putc(struct al_buf *b, char c)
 {
-	const struct key_ent *x = a, *y = b;
+	if (b->cap - b->len > 1)
+		b->data[b->len++] = c;
+	else
+		al_buf_putc(b, c);
+}
+
+static inline void out_append(struct al_buf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len > n) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+	} else {
+		al_buf_append(b, s, n);
+	}
+}
+
+static int key_cmp(const struct key_ent *x, const struct key_ent *y)
+{
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
 	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->s, y->s, n);
-	if (c)
-		return c;
+	if (n > 8) {
+		int c = memcmp(x->s + 8, y->s + 8, n - 8);
+		if (c)
+			return c;
+	}
 	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int key_qsort_cmp(const void *a, const void *b)
+{
+	return key_cmp(a, b);
+}
+
+/* Bytewise order; insertion sort for the usual small objects. */
+static void keys_sort(struct key_ent *v, size_t n)
+{
+	if (n > 24) {
+		qsort(v, n, sizeof *v, key_qsort_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct key_ent k = v[i];
+		size_t j = i;
+		for (; j > 0 && key_cmp(&v[j - 1], &k) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = k;
+	}
 }
 
 static bool key_push(struct key_vec *kv, const char *s, size_t len, int slot)
@@ -165,24 +211,27 @@ static bool key_push(struct key_vec *kv, const char *s, size_t len, int slot)
 		kv->v = v;
 		kv->cap = cap;
 	}
-	kv->v[kv->len++] = (struct key_ent){s, len, slot};
+	uint64_t prefix = 0;
+	for (size_t i = 0; i < 8 && i < len; i++)
+		prefix |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+	kv->v[kv->len++] = (struct key_ent){s, len, prefix, slot};
 	return true;
 }
 
 /* Encodes the table at idx as an array of t[1..n]. Stack: unchanged. */
 static bool enc_array_items(lua_State *L, struct enc *e, int idx, int depth, size_t n)
 {
-	al_buf_putc(e->out, '[');
+	out_putc(e->out, '[');
 	for (size_t i = 1; i <= n; i++) {
 		if (i > 1)
-			al_buf_putc(e->out, ',');
+			out_putc(e->out, ',');
 		e->path[depth] = (struct path_seg){NULL, 0, i};
 		lua_rawgeti(L, idx, (int)i);
 		if (!enc_value(L, e, lua_gettop(L), depth + 1))
 			return false;
 		lua_pop(L, 1);
 	}
-	al_buf_putc(e->out, ']');
+	out_putc(e->out, ']');
 	return true;
 }
 
@@ -192,57 +241,74 @@ static bool enc_object_items(lua_State *L, struct enc *e, int idx, int depth, si
 {
 	size_t n = e->keys->len - base;
 	if (n > 1)
-		qsort(e->keys->v + base, n, sizeof(struct key_ent), key_cmp);
-	al_buf_putc(e->out, '{');
+		keys_sort(e->keys->v + base, n);
+	out_putc(e->out, '{');
 	for (size_t i = 0; i < n; i++) {
 		const struct key_ent *k = &e->keys->v[base + i]; /* not used after recursing (realloc) */
 		if (i)
-			al_buf_putc(e->out, ',');
+			out_putc(e->out, ',');
 		al_json_write_string(e->out, k->s, k->len);
-		al_buf_putc(e->out, ':');
+		out_putc(e->out, ':');
 		e->path[depth] = (struct path_seg){k->s, k->len, 0};
-		lua_rawgeti(L, ENC_KEYS, k->slot);
+		if (k->slot > 0) {
+			if (!enc_value(L, e, k->slot, depth + 1))
+				return false;
+			continue;
+		}
+		lua_rawgeti(L, ENC_KEYS, -k->slot);
 		lua_rawget(L, idx);
 		if (!enc_value(L, e, lua_gettop(L), depth + 1))
 			return false;
 		lua_pop(L, 1);
 	}
-	al_buf_putc(e->out, '}');
+	out_putc(e->out, '}');
 	return true;
 }
 
-/* Classifies every key of the table at idx (strings are anchored in the key table and collected),
- * then encodes it as an array (keys exactly 1..n) or an object (string keys). Stack: unchanged. */
+/* Classifies every key of the table at idx, collecting the string keys, then encodes the table as an array
+ * (keys exactly 1..n) or an object (string keys only). While the C stack allows, each string key and its value
+ * stay on the Lua stack; beyond that keys are anchored in the key table and values fetched again.
+ * Stack: unchanged. */
 static bool enc_table_general(lua_State *L, struct enc *e, int idx, int depth, int kind)
 {
 	size_t base = e->keys->len, nint = 0, nstr = 0;
 	double maxk = 0;
-	int anchored = e->nanchored;
+	int top = lua_gettop(L), anchored = e->nanchored;
+	bool on_stack = true;
 
-	if (lua_isnil(L, ENC_KEYS)) {
-		lua_createtable(L, 64, 0);
-		lua_replace(L, ENC_KEYS);
-	}
 	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pop(L, 1);
-		int kt = lua_type(L, -1);
+	while (lua_next(L, idx)) { /* [.., k, v] */
+		int kt = lua_type(L, -2);
 		if (kt == LUA_TSTRING) {
 			size_t len;
-			const char *s = lua_tolstring(L, -1, &len);
-			lua_pushvalue(L, -1);
-			lua_rawseti(L, ENC_KEYS, ++e->nanchored);
-			if (!key_push(e->keys, s, len, e->nanchored))
+			const char *s = lua_tolstring(L, -2, &len);
+			int slot;
+			if (on_stack && lua_gettop(L) < STACK_KEYS_MAX && lua_checkstack(L, 4)) {
+				slot = lua_gettop(L);
+				lua_pushvalue(L, -2); /* [.., k, v, k]: next() continues from the copy */
+			} else {
+				on_stack = false;
+				lua_pop(L, 1);
+				if (lua_isnil(L, ENC_KEYS)) {
+					lua_createtable(L, 64, 0);
+					lua_replace(L, ENC_KEYS);
+				}
+				lua_pushvalue(L, -1);
+				lua_rawseti(L, ENC_KEYS, ++e->nanchored);
+				slot = -e->nanchored;
+			}
+			if (!key_push(e->keys, s, len, slot))
 				return enc_fail(e, depth, "out of memory");
 			nstr++;
 		} else if (kt == LUA_TNUMBER) {
-			double k = lua_tonumber(L, -1);
+			double k = lua_tonumber(L, -2);
 			if (!(k >= 1 && k <= 2147483647.0 && k == (double)(int)k))
 				return enc_fail(e, depth, "cannot encode table key %.17g (keys must be strings or "
 							  "array indices 1..n)", k);
 			nint++;
 			if (k > maxk)
 				maxk = k;
+			lua_pop(L, 1);
 		} else {
 			return enc_fail(e, depth, "cannot encode table key of type %s", lua_typename(L, kt));
 		}
@@ -266,6 +332,7 @@ static bool enc_table_general(lua_State *L, struct enc *e, int idx, int depth, i
 	}
 	e->keys->len = base;
 	e->nanchored = anchored;
+	lua_settop(L, top);
 	return ok;
 }
 
@@ -294,7 +361,7 @@ static bool enc_table(lua_State *L, struct enc *e, int idx, int depth)
 	/* Fast path: a sequence whose items next() returns in order 1, 2, ... is written in one pass. */
 	size_t mark = e->out->len, n = 0;
 	if (kind != KIND_OBJECT) {
-		al_buf_putc(e->out, '[');
+		out_putc(e->out, '[');
 		lua_pushnil(L);
 		while (lua_next(L, idx)) {
 			if (lua_type(L, -2) != LUA_TNUMBER || lua_tonumber(L, -2) != (double)(n + 1)) {
@@ -303,14 +370,14 @@ static bool enc_table(lua_State *L, struct enc *e, int idx, int depth)
 				return enc_table_general(L, e, idx, depth, kind);
 			}
 			if (n)
-				al_buf_putc(e->out, ',');
+				out_putc(e->out, ',');
 			e->path[depth] = (struct path_seg){NULL, 0, ++n};
 			if (!enc_value(L, e, lua_gettop(L), depth + 1))
 				return false;
 			lua_pop(L, 1);
 		}
 		if (n) {
-			al_buf_putc(e->out, ']');
+			out_putc(e->out, ']');
 			return true;
 		}
 		buf_truncate(e->out, mark);
@@ -353,7 +420,10 @@ static bool enc_cdata(lua_State *L, struct enc *e, int idx, int depth)
 		digits -= 2;
 	else
 		digits = 0;
-	for (size_t i = s && s[0] == '-' ? 1 : 0; i < digits; i++)
+	size_t first = s && s[0] == '-' ? 1 : 0;
+	if (digits <= first)
+		digits = 0;
+	for (size_t i = first; i < digits; i++)
 		if (s[i] < '0' || s[i] > '9')
 			digits = 0;
 	if (!digits) {
@@ -370,13 +440,13 @@ static bool enc_value(lua_State *L, struct enc *e, int idx, int depth)
 {
 	switch (lua_type(L, idx)) {
 	case LUA_TNIL:
-		al_buf_append(e->out, "null", 4);
+		out_append(e->out, "null", 4);
 		return true;
 	case LUA_TBOOLEAN:
 		if (lua_toboolean(L, idx))
-			al_buf_append(e->out, "true", 4);
+			out_append(e->out, "true", 4);
 		else
-			al_buf_append(e->out, "false", 5);
+			out_append(e->out, "false", 5);
 		return true;
 	case LUA_TNUMBER:
 		if (!al_json_write_number(e->out, lua_tonumber(L, idx)) && !e->out->oom)
@@ -393,7 +463,7 @@ static bool enc_value(lua_State *L, struct enc *e, int idx, int depth)
 	case LUA_TLIGHTUSERDATA:
 		if (lua_touserdata(L, idx) != NULL)
 			return enc_fail(e, depth, "cannot encode lightuserdata other than json.null");
-		al_buf_append(e->out, "null", 4);
+		out_append(e->out, "null", 4);
 		return true;
 	case AL_LUA_TCDATA:
 		return enc_cdata(L, e, idx, depth);
@@ -448,6 +518,8 @@ static bool encode_protected(lua_State *L, int idx, int fn, struct al_buf *out, 
 	if (e.failed) {
 		out->oom = was_oom;
 		buf_truncate(out, mark);
+	} else if (out->data) {
+		out->data[out->len] = '\0';
 	}
 	return !e.failed;
 }
@@ -463,7 +535,7 @@ bool al_json_encode_value(lua_State *L, int idx, struct al_buf *out, char *err, 
 }
 
 /* json.encode(value) -> string; raises for values JSON cannot represent.
- * Upvalues: state userdata, l_json_encode_main. */
+ * Upvalues: state, l_json_encode_main, (decode body). */
 static int l_json_encode(lua_State *L)
 {
 	char err[256];
@@ -606,7 +678,7 @@ static int l_json_decode_main(lua_State *L)
 	return c->rc == 0 ? 1 : 0;
 }
 
-/* json.decode(text) -> value | nil, err. Upvalues: state userdata, l_json_decode_main. */
+/* json.decode(text) -> value | nil, err. Upvalues: state, (encode body), l_json_decode_main. */
 static int l_json_decode(lua_State *L)
 {
 	struct dec_call c = {0};
@@ -616,7 +688,7 @@ static int l_json_decode(lua_State *L)
 	lua_settop(L, 1);
 	struct json_state *st = json_state_acquire(L); /* [text, state] */
 	c.scratch = &st->scratch;
-	lua_pushvalue(L, lua_upvalueindex(2));
+	lua_pushvalue(L, lua_upvalueindex(3));
 	lua_pushlightuserdata(L, &c);
 	int status = lua_pcall(L, 1, 1, 0); /* [text, state, value | nil | message] */
 	json_state_release(st);
@@ -676,86 +748,49 @@ static int l_json_is_array(lua_State *L)
 
 /* ---- module --------------------------------------------------------------------------- */
 
-/* registry[INT64_KEY] = {ffi.istype, ffi.typeof("int64_t"), ffi.typeof("uint64_t"), tostring} when the ffi
- * module can be loaded (package.loaded.ffi or require); otherwise int64 cdata is refused. Stack: unchanged. */
+/* Run once at open time, with (package.loaded, require, tostring): what exact int64 encoding needs. */
+static const char int64_probe[] = "local loaded, require, tostring = ...\n"
+				  "local ffi = loaded and loaded.ffi or require('ffi')\n"
+				  "return {ffi.istype, ffi.typeof('int64_t'), ffi.typeof('uint64_t'), tostring}\n";
+
+/* registry[INT64_KEY] = the probe's result; without ffi, int64 cdata is refused. Stack: unchanged. */
 static void capture_int64_support(lua_State *L)
 {
-	int top = lua_gettop(L);
-
-	lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
-	if (lua_istable(L, -1))
-		lua_getfield(L, -1, "ffi");
-	else
-		lua_pushnil(L);
-	if (!lua_istable(L, -1)) {
-		lua_getglobal(L, "require");
-		lua_pushliteral(L, "ffi");
-		if (!lua_isfunction(L, -2) || lua_pcall(L, 1, 1, 0))
-			goto done;
-	}
-	int ffi = lua_gettop(L);
-	lua_getglobal(L, "tostring");
-	if (!lua_istable(L, ffi) || !lua_isfunction(L, -1))
-		goto done;
-	int tostring = lua_gettop(L);
-	lua_createtable(L, 4, 0);
-	lua_getfield(L, ffi, "istype");
-	lua_rawseti(L, -2, 1);
-	lua_getfield(L, ffi, "typeof");
-	lua_pushliteral(L, "int64_t");
-	if (lua_pcall(L, 1, 1, 0))
-		goto done;
-	lua_rawseti(L, -2, 2);
-	lua_getfield(L, ffi, "typeof");
-	lua_pushliteral(L, "uint64_t");
-	if (lua_pcall(L, 1, 1, 0))
-		goto done;
-	lua_rawseti(L, -2, 3);
-	lua_pushvalue(L, tostring);
-	lua_rawseti(L, -2, 4);
-	lua_rawgeti(L, -1, 1);
-	if (lua_isfunction(L, -1)) {
+	if (luaL_loadbuffer(L, int64_probe, sizeof int64_probe - 1, "=agentlens.json") != 0) {
 		lua_pop(L, 1);
-		lua_setfield(L, LUA_REGISTRYINDEX, INT64_KEY);
+		return;
 	}
-done:
-	lua_settop(L, top);
+	lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+	lua_getglobal(L, "require");
+	lua_getglobal(L, "tostring");
+	if (lua_pcall(L, 3, 1, 0) == 0 && lua_istable(L, -1))
+		lua_setfield(L, LUA_REGISTRYINDEX, INT64_KEY);
+	else
+		lua_pop(L, 1);
 }
+
+/* Upvalues of every function: shared state, then the protected bodies of encode and decode. */
+static const luaL_Reg json_funcs[] = {
+	{"encode", l_json_encode},
+	{"decode", l_json_decode},
+	{"array", l_json_array},
+	{"object", l_json_object},
+	{"is_array", l_json_is_array},
+	{NULL, NULL},
+};
 
 int al_open_json(lua_State *L)
 {
-	static const struct {
-		const char *name;
-		lua_CFunction fn, main;
-	} with_state[] = {
-		{"encode", l_json_encode, l_json_encode_main},
-		{"decode", l_json_decode, l_json_decode_main},
-	};
-	static const luaL_Reg plain[] = {
-		{"array", l_json_array},
-		{"object", l_json_object},
-		{"is_array", l_json_is_array},
-		{NULL, NULL},
-	};
-
 	luaL_newmetatable(L, ARRAY_MT);
 	luaL_newmetatable(L, OBJECT_MT);
 	lua_pop(L, 2);
 	capture_int64_support(L);
 
-	lua_createtable(L, 0, 8);
-	json_state_new(L); /* [module, state] shared by encode and decode */
-	for (size_t i = 0; i < sizeof with_state / sizeof with_state[0]; i++) {
-		lua_pushvalue(L, -1);
-		lua_pushcfunction(L, with_state[i].main);
-		lua_pushcclosure(L, with_state[i].fn, 2);
-		lua_setfield(L, -3, with_state[i].name);
-	}
-	lua_pop(L, 1);
-	for (const luaL_Reg *r = plain; r->name; r++) {
-		lua_pushcfunction(L, r->func);
-		lua_setfield(L, -2, r->name);
-	}
+	lua_createtable(L, 0, 6);
+	json_state_new(L);
+	lua_pushcfunction(L, l_json_encode_main);
+	lua_pushcfunction(L, l_json_decode_main);
+	luaL_openlib(L, NULL, json_funcs, 3); /* [module] */
 	lua_pushlightuserdata(L, NULL);
 	lua_setfield(L, -2, "null");
 	return 1;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "db/db.h"
+#include "db/migrate.h"
 #include "lua/generation.h"
 #include "lua/host.h"
 #include "lua/vm.h"
@@ -17,6 +19,14 @@ int al_lua_run_script(const struct al_config *cfg, int argc, char *const argv[])
 		fprintf(stderr, "agentlens run: %s\n", err);
 		return 1;
 	}
+	/* The configured database, migrated, as the server would see it (specs use it). */
+	struct al_db_options opts;
+	al_db_options_from_config(&opts, cfg);
+	al_db_configure(&opts);
+	struct al_db_error dberr;
+	struct al_db *db = al_db_thread(&dberr);
+	if (!db || !al_migrate_apply(db, NULL, &dberr))
+		al_warn("agentlens run: database not available: %s", dberr.message);
 	struct al_generation *g = al_generation_acquire();
 	struct al_vm *vm = al_vm_new(g, AL_VM_SCRIPT, NULL, err, sizeof err);
 	al_generation_release(g);
@@ -46,6 +56,7 @@ int al_lua_run_script(const struct al_config *cfg, int argc, char *const argv[])
 	status = 0;
 done:
 	al_vm_free(vm);
+	al_db_thread_close();
 	al_generation_clear();
 	return status;
 }

@@ -80,6 +80,7 @@ void al_vm_preload(lua_State *L)
 {
 	static const luaL_Reg mods[] = {
 		{"agentlens.config", al_open_config}, {"agentlens.crypto", al_open_crypto},
+		{"agentlens.db", al_open_db},
 		{"agentlens.http", al_open_http},     {"agentlens.json", al_open_json},
 		{"agentlens.log", al_open_log},       {"agentlens.system", al_open_system},
 		{"agentlens.time", al_open_time},     {"agentlens.scripts", l_scripts},
