@@ -47,11 +47,14 @@ describe("agentlens.server", function()
     end)
   end)
 
+  local function route(method, path, permission, h)
+    return { method = method, path = path, permission = permission, handler = h }
+  end
   local bad = {
-    { "method", { method = "FETCH", path = "/api/a", permission = "public", handler = handler }, "method \"FETCH\"" },
-    { "path", { method = "GET", path = "/a", permission = "public", handler = handler }, "must be a string starting with /api/" },
-    { "handler", { method = "GET", path = "/api/a", permission = "public", handler = "x" }, "handler must be a function" },
-    { "permission", { method = "GET", path = "/api/a", permission = "Catalog", handler = handler }, "permission must be" },
+    { "method", route("FETCH", "/api/a", "public", handler), "method \"FETCH\"" },
+    { "path", route("GET", "/a", "public", handler), "must be a string starting with /api/" },
+    { "handler", route("GET", "/api/a", "public", "x"), "handler must be a function" },
+    { "permission", route("GET", "/api/a", "Catalog", handler), "permission must be" },
     { "missing permission", { method = "GET", path = "/api/a", handler = handler }, "got nil" },
   }
   for _, case in ipairs(bad) do
