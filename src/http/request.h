@@ -40,6 +40,10 @@ struct al_request {
 	bool responded;
 	struct al_route_match match;
 	struct al_response resp;
+	/* Slow work in progress (src/lua/dispatch.c): the handler's coroutine waits for it while
+	 * the connection is suspended. NULL when the request is not waiting. */
+	void *pending;
+	bool suspended;
 };
 
 /* Lookups are case-insensitive for headers; results are owned by the server and valid until
@@ -50,6 +54,12 @@ void al_request_each(const struct al_request *r, enum al_request_kind kind,
 		     int (*cb)(void *ud, const char *name, const char *value), void *ud);
 /* Peer address as text ("127.0.0.1", "::1"); "" when unknown. */
 void al_request_peer(const struct al_request *r, char *out, size_t outlen);
+
+/* Suspends the connection (only from the thread handling the request, inside the handler);
+ * the server then sends nothing until al_request_resume, which any thread may call, after
+ * which the handler runs again with r->pending still set. */
+void al_request_suspend(struct al_request *r);
+void al_request_resume(struct al_request *r);
 
 /* Response building: copies name and value. Returns false on allocation failure. */
 bool al_response_add_header(struct al_response *resp, const char *name, const char *value);

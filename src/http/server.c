@@ -93,6 +93,17 @@ void al_request_peer(const struct al_request *r, char *out, size_t outlen)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)outlen);
 }
 
+void al_request_suspend(struct al_request *r)
+{
+	r->suspended = true;
+	MHD_suspend_connection(r->conn);
+}
+
+void al_request_resume(struct al_request *r)
+{
+	MHD_resume_connection(r->conn);
+}
+
 bool al_response_add_header(struct al_response *resp, const char *name, const char *value)
 {
 	struct al_header *grown = realloc(resp->headers, (resp->nheaders + 1) * sizeof *grown);
@@ -390,7 +401,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		al_response_error(r, 413, "request body too large");
 		return send_response(conn, r);
 	}
-	route(r);
+	if (r->pending) {
+		r->suspended = false; /* resumed: the handler continues where it waited */
+		al_lua_continue(r);
+	} else {
+		route(r);
+	}
+	if (r->suspended)
+		return MHD_YES; /* answered when the slow work is done */
 	return send_response(conn, r);
 }
 
@@ -415,6 +433,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		else
 			al_log_fields(AL_LOG_INFO, "request", f, n);
 	}
+	al_lua_abandon(r);
 	request_free(r);
 	atomic_fetch_sub(&srv.inflight, 1);
 }

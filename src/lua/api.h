@@ -14,9 +14,12 @@ int al_open_config(lua_State *L);
 int al_open_crypto(lua_State *L);
 int al_open_db(lua_State *L);
 int al_open_http(lua_State *L);
+int al_open_httpc(lua_State *L);
 int al_open_json(lua_State *L);
 int al_open_log(lua_State *L);
+int al_open_shared(lua_State *L);
 int al_open_system(lua_State *L);
+int al_open_testing(lua_State *L);
 int al_open_time(lua_State *L);
 
 /* Builds the request table for r (stack: +1). The metatable must be at registry ref mt_ref. */

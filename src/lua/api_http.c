@@ -171,6 +171,7 @@ static int l_http_error(lua_State *L)
 	luaL_checkstring(L, 2);
 	if (status < 400 || status > 599)
 		return luaL_error(L, "http.error: status %d is not an error status", status);
+	lua_settop(L, 3); /* details may be absent: keep index 3 nil, not a pushed value */
 	lua_pushinteger(L, status);
 	lua_createtable(L, 0, 2);
 	lua_pushvalue(L, 2);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* agentlens.system: the Lua generation, the last reload error, reload triggers. */
 #include <lauxlib.h>
+#include <stdio.h>
 
 #include "core/clock.h"
 #include "http/router.h"
@@ -76,6 +77,17 @@ static int l_version(lua_State *L)
 	return 1;
 }
 
+/* system.print(text): writes text to standard output, not to the log (the first-start admin
+ * password banner must not end up in log storage). */
+static int l_print(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	fwrite(s, 1, len, stdout);
+	fflush(stdout);
+	return 0;
+}
+
 int al_open_system(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
@@ -83,6 +95,7 @@ int al_open_system(lua_State *L)
 		{"last_reload_error", l_last_reload_error},
 		{"reload", l_reload},
 		{"version", l_version},
+		{"print", l_print},
 		{NULL, NULL},
 	};
 	lua_newtable(L);

@@ -60,6 +60,22 @@ static int l_parse_duration(lua_State *L)
 	return 1;
 }
 
+/* testing.set_clock_offset(seconds): shifts the clock the product sees (lockout and expiry
+ * tests). Only in the agentlens.testing namespace, which operator scripts cannot require. */
+static int l_set_clock_offset(lua_State *L)
+{
+	al_clock_set_offset_us((int64_t)llround(luaL_checknumber(L, 1) * 1e6));
+	return 0;
+}
+
+int al_open_testing(lua_State *L)
+{
+	static const luaL_Reg fns[] = {{"set_clock_offset", l_set_clock_offset}, {NULL, NULL}};
+	lua_newtable(L);
+	luaL_register(L, NULL, fns);
+	return 1;
+}
+
 int al_open_time(lua_State *L)
 {
 	static const luaL_Reg fns[] = {

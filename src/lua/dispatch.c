@@ -8,16 +8,36 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "crypto/workpool.h"
 #include "core/log.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "lua/api.h"
 #include "lua/api_json.h"
+#include "lua/async.h"
 #include "lua/generation.h"
 #include "lua/host.h"
 #include "lua/vm.h"
 
 static __thread struct al_vm *worker_vm;
+/* States replaced by a newer generation while requests still wait on them; freed when the last
+ * of those requests finishes. */
+static __thread struct al_vm *retired_vms[16];
+static __thread size_t nretired;
+
+/* What a binding asked for before yielding; picked up by run_handler right after the yield. */
+struct pending {
+	struct al_vm *vm;
+	struct al_request *r;
+	lua_State *co;
+	int co_ref;
+	void (*work)(void *);
+	int (*push)(lua_State *, void *);
+	void (*free_arg)(void *);
+	void *arg;
+};
+static __thread struct pending *requested;
+static __thread lua_State *running_co;
 static pthread_key_t vm_key;
 static pthread_once_t vm_key_once = PTHREAD_ONCE_INIT;
 
@@ -31,8 +51,24 @@ static void make_key(void)
 	pthread_key_create(&vm_key, vm_destructor);
 }
 
+static void release_vm(struct al_vm *vm)
+{
+	if (vm == worker_vm)
+		return;
+	for (size_t i = 0; i < nretired; i++) {
+		if (retired_vms[i] == vm && vm->pending == 0) {
+			retired_vms[i] = retired_vms[--nretired];
+			al_vm_free(vm);
+			return;
+		}
+	}
+}
+
 void al_lua_thread_cleanup(void)
 {
+	for (size_t i = 0; i < nretired; i++)
+		al_vm_free(retired_vms[i]);
+	nretired = 0;
 	if (worker_vm) {
 		pthread_setspecific(vm_key, NULL);
 		al_vm_free(worker_vm);
@@ -47,6 +83,10 @@ static struct al_vm *current_vm(void)
 	uint64_t id = al_generation_current_id();
 	struct al_vm *vm = worker_vm;
 	if (vm && !vm->broken && vm->gen->id == id)
+		return vm;
+	/* Requests still wait on the current state and no room is left to retire it: keep serving
+	 * this generation until they finish. */
+	if (vm && !vm->broken && vm->pending > 0 && nretired == sizeof retired_vms / sizeof retired_vms[0])
 		return vm;
 	pthread_once(&vm_key_once, make_key);
 	struct al_generation *g = al_generation_acquire();
@@ -66,7 +106,10 @@ static struct al_vm *current_vm(void)
 		al_log_fields(AL_LOG_ERROR, "cannot build the worker's Lua state", f, 1);
 		return vm && !vm->broken ? vm : NULL;
 	}
-	al_vm_free(vm);
+	if (vm && vm->pending > 0)
+		retired_vms[nretired++] = vm; /* requests still wait on it (room checked above) */
+	else
+		al_vm_free(vm);
 	worker_vm = fresh;
 	pthread_setspecific(vm_key, fresh);
 	return fresh;
@@ -104,10 +147,11 @@ static bool copy_headers(lua_State *L, int idx, struct header_ctx *h, char *err,
 	return true;
 }
 
-/* Stack: [..., status, body, headers] (3 results). Fills r->resp or returns false. */
-static bool build_response(lua_State *L, struct al_request *r, char *err, size_t errlen)
+/* Stack of L: the handler's results from index base (status, body, headers; missing ones are
+ * nil). Fills r->resp or returns false. */
+static bool build_response(lua_State *L, int base, struct al_request *r, char *err, size_t errlen)
 {
-	int base = lua_gettop(L) - 2;
+	lua_settop(L, base + 2);
 	struct al_response *resp = &r->resp;
 	if (lua_type(L, base) != LUA_TNUMBER) {
 		snprintf(err, errlen, "handler returned a %s instead of a status code", luaL_typename(L, base));
@@ -153,6 +197,90 @@ static bool build_response(lua_State *L, struct al_request *r, char *err, size_t
 	return true;
 }
 
+bool al_async_available(lua_State *L)
+{
+	return running_co == L && al_vm_current_request() != NULL && requested == NULL && lua_isyieldable(L);
+}
+
+int al_async_yield(lua_State *L, void (*work)(void *), int (*push)(lua_State *, void *), void (*free_arg)(void *),
+		   void *arg)
+{
+	struct pending *p = calloc(1, sizeof *p);
+	if (!p) {
+		free_arg(arg);
+		return luaL_error(L, "out of memory");
+	}
+	*p = (struct pending){.work = work, .push = push, .free_arg = free_arg, .arg = arg};
+	requested = p;
+	return lua_yield(L, 0);
+}
+
+static void log_failure(struct al_vm *vm, struct al_request *r, const char *err)
+{
+	struct al_log_field f[] = {
+		AL_LSTR("request_id", r->id), AL_LSTR("method", r->method), AL_LSTR("path", r->path),
+		AL_LINT("generation", vm->gen->id), AL_LSTR("error", err),
+	};
+	al_log_fields(AL_LOG_ERROR, "lua handler failed", f, sizeof f / sizeof f[0]);
+	al_response_error(r, 500, "internal server error");
+}
+
+static void run_work(void *arg)
+{
+	struct pending *p = arg;
+	p->work(p->arg);
+}
+
+static void work_done(void *arg)
+{
+	struct pending *p = arg;
+	al_request_resume(p->r);
+}
+
+/* Resumes the handler coroutine co (anchored at registry ref co_ref) with nargs values on its
+ * stack. On a yield for slow work, suspends the request; otherwise builds the response. */
+static void run_handler(struct al_vm *vm, struct al_request *r, lua_State *co, int co_ref, int nargs)
+{
+	char err[4096];
+	requested = NULL;
+	running_co = co;
+	al_vm_set_current_request(r);
+	int rc = lua_resume(co, nargs);
+	al_vm_set_current_request(NULL);
+	running_co = NULL;
+	if (rc == LUA_YIELD && requested) {
+		struct pending *p = requested;
+		requested = NULL;
+		*p = (struct pending){vm, r, co, co_ref, p->work, p->push, p->free_arg, p->arg};
+		r->pending = p;
+		vm->pending++;
+		al_request_suspend(r);
+		if (!al_workpool_submit(run_work, work_done, p)) {
+			run_work(p); /* no pool (tools, shutdown): do it here, answer right away */
+			al_request_resume(r);
+		}
+		return;
+	}
+	bool ok;
+	if (rc == LUA_YIELD) {
+		snprintf(err, sizeof err, "handler yielded outside of an agentlens call (coroutine.yield at top level)");
+		ok = false;
+	} else if (rc != 0) {
+		const char *msg = lua_tostring(co, -1);
+		luaL_traceback(vm->L, co, msg ? msg : "error (a non-string value)", 0);
+		snprintf(err, sizeof err, "%s", lua_tostring(vm->L, -1));
+		lua_pop(vm->L, 1);
+		if (rc == LUA_ERRMEM)
+			vm->broken = true;
+		ok = false;
+	} else {
+		ok = build_response(co, 1, r, err, sizeof err);
+	}
+	luaL_unref(vm->L, LUA_REGISTRYINDEX, co_ref);
+	if (!ok)
+		log_failure(vm, r, err);
+}
+
 void al_lua_handle(struct al_request *r)
 {
 	struct al_vm *vm = current_vm();
@@ -170,22 +298,41 @@ void al_lua_handle(struct al_request *r)
 		return;
 	}
 	lua_State *L = vm->L;
-	int top = lua_gettop(L);
-	char err[4096];
+	/* Each request runs in a coroutine so that it can wait for slow work (bcrypt). */
+	lua_State *co = lua_newthread(L);
+	int co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, vm->dispatch_ref);
 	lua_pushinteger(L, r->match.route + 1);
 	al_http_push_request(L, r, vm->req_mt_ref);
-	al_vm_set_current_request(r);
-	int rc = al_vm_pcall(vm, 2, 3, err, sizeof err);
-	bool ok = rc == 0 && build_response(L, r, err, sizeof err);
-	al_vm_set_current_request(NULL);
-	lua_settop(L, top);
-	if (!ok) {
-		struct al_log_field f[] = {
-			AL_LSTR("request_id", r->id), AL_LSTR("method", r->method), AL_LSTR("path", r->path),
-			AL_LINT("generation", vm->gen->id), AL_LSTR("error", err),
-		};
-		al_log_fields(AL_LOG_ERROR, "lua handler failed", f, sizeof f / sizeof f[0]);
-		al_response_error(r, 500, "internal server error");
-	}
+	lua_xmove(L, co, 3);
+	run_handler(vm, r, co, co_ref, 2);
+}
+
+void al_lua_continue(struct al_request *r)
+{
+	struct pending *p = r->pending;
+	r->pending = NULL;
+	struct al_vm *vm = p->vm;
+	int n = p->push(p->co, p->arg);
+	p->free_arg(p->arg);
+	vm->pending--;
+	lua_State *co = p->co;
+	int co_ref = p->co_ref;
+	free(p);
+	run_handler(vm, r, co, co_ref, n);
+	release_vm(vm);
+}
+
+void al_lua_abandon(struct al_request *r)
+{
+	struct pending *p = r->pending;
+	if (!p)
+		return;
+	r->pending = NULL;
+	p->free_arg(p->arg);
+	p->vm->pending--;
+	luaL_unref(p->vm->L, LUA_REGISTRYINDEX, p->co_ref);
+	struct al_vm *vm = p->vm;
+	free(p);
+	release_vm(vm);
 }

@@ -28,6 +28,17 @@ bool al_lua_reload_now(char *err, size_t errlen);
  * become 404/405/500 JSON responses. Runs on an HTTP worker thread. */
 void al_lua_handle(struct al_request *r);
 
+/* Continues a request whose handler waited for slow work (r->pending); fills r->resp or
+ * suspends again. Runs on the thread that handled the request. */
+void al_lua_continue(struct al_request *r);
+
+/* Drops the waiting handler of a request that ended while suspended (client went away). */
+void al_lua_abandon(struct al_request *r);
+
+/* Runs agentlens.startup.run() once the database is ready (first admin, seeds). Returns false
+ * with err set when it failed. */
+bool al_lua_startup(char *err, size_t errlen);
+
 /* Frees the calling thread's Lua state (worker thread exit). */
 void al_lua_thread_cleanup(void);
 

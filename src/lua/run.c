@@ -60,3 +60,34 @@ done:
 	al_generation_clear();
 	return status;
 }
+
+bool al_lua_startup(char *err, size_t errlen)
+{
+	struct al_generation *g = al_generation_acquire();
+	if (!g) {
+		snprintf(err, errlen, "no Lua generation loaded");
+		return false;
+	}
+	struct al_vm *vm = al_vm_new(g, AL_VM_WORKER, NULL, err, errlen);
+	al_generation_release(g);
+	if (!vm)
+		return false;
+	lua_State *L = vm->L;
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "agentlens.startup");
+	bool ok = al_vm_pcall(vm, 1, 1, err, errlen) == 0;
+	if (ok && (!lua_istable(L, -1) || (lua_getfield(L, -1, "run"), !lua_isfunction(L, -1)))) {
+		snprintf(err, errlen, "agentlens.startup must return a table with a run function");
+		ok = false;
+	}
+	if (ok) {
+		lua_remove(L, -2);
+		ok = al_vm_pcall(vm, 0, 2, err, errlen) == 0;
+		if (ok && lua_isnil(L, -2)) {
+			snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "start-up failed");
+			ok = false;
+		}
+	}
+	al_vm_free(vm);
+	return ok;
+}

@@ -84,6 +84,8 @@ void al_vm_preload(lua_State *L)
 		{"agentlens.http", al_open_http},     {"agentlens.json", al_open_json},
 		{"agentlens.log", al_open_log},       {"agentlens.system", al_open_system},
 		{"agentlens.time", al_open_time},     {"agentlens.scripts", l_scripts},
+		{"agentlens.shared", al_open_shared}, {"agentlens.testing", al_open_testing},
+		{"agentlens.httpc", al_open_httpc},
 		{NULL, NULL},
 	};
 	lua_getglobal(L, "package");

@@ -24,6 +24,7 @@ struct al_vm {
 	int req_mt_ref;            /* metatable of request tables */
 	size_t nroutes;
 	bool broken;               /* ran out of memory: never reused */
+	int pending;               /* requests suspended in a coroutine of this state */
 };
 
 /* Builds a state for gen (a reference is taken). In AL_VM_VALIDATE mode *router_out receives
