@@ -1,5 +1,9 @@
 -- SPDX-License-Identifier: Apache-2.0
--- Dispatch: validates the route table when a generation loads, then runs policy and handler.
+-- Dispatch: validates the route table when a generation loads, then resolves the caller, runs
+-- the policy and the handler.
+local http_errors = require "agentlens.lib.http_errors"
+local log = require "agentlens.log"
+local principal = require "agentlens.auth.principal"
 local policy = require "agentlens.policy"
 
 local M = {}
@@ -30,7 +34,8 @@ local function check_route(i, r)
   return { method = r.method, path = r.path, permission = r.permission, handler = r.handler }
 end
 
--- Validates agentlens.app and returns {method, path} per route for the C router.
+-- Validates agentlens.app and the operator policy rules; returns {method, path} per route for
+-- the C router.
 function M.init()
   local app = require "agentlens.app"
   if type(app) ~= "table" or type(app.routes) ~= "table" then
@@ -49,13 +54,26 @@ function M.init()
     routes[i] = check_route(i, r)
     list[i] = { method = r.method, path = r.path }
   end
+  policy.init()
   return list
 end
 
 -- Called by the C core for every matched /api request: returns status, body[, headers].
+-- req.principal is the caller (nil when anonymous); public routes ignore a bad token.
 function M.dispatch(index, req)
   local route = routes[index]
-  local status, body, headers = policy.authorize(route, req)
+  local who, problem, why, code = principal.resolve(req)
+  if who then
+    req.principal = who
+  elseif problem == "unavailable" then
+    if route.permission ~= "public" then
+      return http_errors.db_failure(why, code)
+    end
+    problem = "missing"
+  elseif problem == "invalid" then
+    log.debug("token rejected", { reason = why })
+  end
+  local status, body, headers = policy.authorize(route, req, who, problem)
   if status then
     return status, body, headers
   end

@@ -46,6 +46,18 @@ function M.echo(req)
   }
 end
 function M.text(_req) return 201, "plain text", { ["X-Extra"] = "yes" } end
+function M.hash(_req)
+  local crypto = require "agentlens.crypto"
+  local h = assert(crypto.password_hash("Correct-horse-1"))
+  return 200, { hash_prefix = h:sub(1, 7), ok = crypto.password_verify("Correct-horse-1", h),
+    wrong = crypto.password_verify("wrong", h), unknown = crypto.password_verify("x", nil) }
+end
+-- POST {seconds = n}: shifts the clock the product sees (lockout and session expiry tests).
+function M.clock(req)
+  local body = assert(req:json())
+  require("agentlens.testing").set_clock_offset(tonumber(body.seconds) or 0)
+  return 200, { offset = tonumber(body.seconds) or 0 }
+end
 return M
 `;
 
@@ -56,8 +68,10 @@ const TEST_ROUTES = `
     { method = "GET", path = "/api/test/slow", permission = "public", handler = require("agentlens.api.testing").slow },
     { method = "POST", path = "/api/test/echo/{id}/items/{item}", permission = "public", handler = require("agentlens.api.testing").echo },
     { method = "GET", path = "/api/test/text", permission = "public", handler = require("agentlens.api.testing").text },
+    { method = "POST", path = "/api/test/hash", permission = "public", handler = require("agentlens.api.testing").hash },
     { method = "POST", path = "/api/test/writes", permission = "public", handler = require("agentlens.api.testing").write },
     { method = "GET", path = "/api/test/writes", permission = "public", handler = require("agentlens.api.testing").count },
+    { method = "POST", path = "/api/test/clock", permission = "public", handler = require("agentlens.api.testing").clock },
 `;
 
 export function luaTreeWithTestRoutes() {

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- System endpoints: version, Lua generation and last reload error, reload trigger.
+-- System endpoints: version, status (Lua generation and last reload error), reload trigger.
 local json = require "agentlens.json"
 local system = require "agentlens.system"
 
@@ -9,8 +9,10 @@ function M.version(_req)
   return 200, { version = system.version() }
 end
 
-function M.lua_status(_req)
+-- GET /system: what runs, and why the last reload failed (null when it did not).
+function M.status(_req)
   return 200, {
+    version = system.version(),
     generation = system.generation() or json.null,
     last_reload_error = system.last_reload_error() or json.null,
   }
