@@ -15,7 +15,10 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "crypto/keys.h"
+#include "crypto/workpool.h"
 #include "http/server.h"
+#include "httpc/httpc.h"
 #include "lua/host.h"
 
 extern char **environ;
@@ -91,9 +94,10 @@ static bool ensure_data_dir(const char *dir, char *err, size_t errlen)
 
 /* Opens a connection and applies pending migrations. Transient failures (server down,
  * locked) return false with *fatal unset, so the caller retries. */
-static bool prepare_database(struct al_db_error *err, bool *fatal)
+static bool prepare_database(struct al_db_error *err, bool *fatal, const char **what)
 {
 	*fatal = false;
+	*what = "database unavailable at start-up; retrying";
 	struct al_db *db = al_db_thread(err);
 	if (!db) {
 		*fatal = err->code == AL_DB_READONLY;
@@ -104,6 +108,15 @@ static bool prepare_database(struct al_db_error *err, bool *fatal)
 		*fatal = err->code != AL_DB_UNAVAILABLE && err->code != AL_DB_BUSY;
 		if (!*fatal)
 			al_db_thread_close();
+		return false;
+	}
+	char msg[1024];
+	if (!al_lua_startup(msg, sizeof msg)) {
+		/* e.g. AGENTLENS_ADMIN_PASSWORD violates the password policy: a configuration problem */
+		*what = "start-up tasks failed (agentlens.startup); stopping";
+		*fatal = true;
+		err->code = AL_DB_UNAVAILABLE;
+		snprintf(err->message, sizeof err->message, "start-up tasks failed: %.400s", msg);
 		return false;
 	}
 	return true;
@@ -148,6 +161,25 @@ static int serve(struct al_config *cfg)
 		al_error("libcurl initialisation failed");
 		return 1;
 	}
+	if (!al_httpc_init(cfg->import_allowed_networks, err, sizeof err)) {
+		al_error("import.allowed_networks: %s", err);
+		return 1;
+	}
+	char key_file[4200];
+	snprintf(key_file, sizeof key_file, "%s/jwt-secret", cfg->data_dir);
+	bool generated;
+	if (!al_jwt_key_init(cfg->auth_jwt_secret, key_file, &generated, err, sizeof err)) {
+		al_error("%s", err);
+		return 1;
+	}
+	if (!cfg->auth_jwt_secret || !cfg->auth_jwt_secret[0])
+		al_warn("auth.jwt_secret (AGENTLENS_JWT_SECRET) is not set: signing tokens with the key %s in %s; "
+			"set the variable when several replicas must accept each other's tokens",
+			generated ? "just generated and stored" : "stored", key_file);
+	if (!al_workpool_start((size_t)cfg->auth_hash_workers)) {
+		al_error("cannot start the password hashing threads");
+		return 1;
+	}
 	if (!al_lua_start(cfg, err, sizeof err)) {
 		struct al_log_field f[] = {AL_LSTR("error", err)};
 		al_log_fields(AL_LOG_ERROR, "cannot load the Lua modules", f, 1);
@@ -181,19 +213,20 @@ static int serve(struct al_config *cfg)
 		int64_t wait_ms = 2000;
 		if (!db_ready) {
 			bool fatal;
-			if (prepare_database(&dberr, &fatal)) {
+			const char *what;
+			if (prepare_database(&dberr, &fatal, &what)) {
 				db_ready = was_healthy = true;
 				al_server_set_ready(true, "");
 				al_info("database ready; AgentLens is serving");
 			} else if (fatal) {
-				log_db_problem(cfg, &dberr, "cannot use the database; stopping");
+				log_db_problem(cfg, &dberr, strstr(what, "start-up tasks") ? what : "cannot use the database; stopping");
 				code = 1;
 				break;
 			} else {
 				char reason[600];
 				snprintf(reason, sizeof reason, "database unavailable: %s", dberr.message);
 				al_server_set_ready(false, reason);
-				log_db_problem(cfg, &dberr, "database unavailable at start-up; retrying");
+				log_db_problem(cfg, &dberr, what);
 				wait_ms = backoff_ms;
 				backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
 			}
@@ -223,6 +256,8 @@ static int serve(struct al_config *cfg)
 		al_info("%s: shutting down, draining in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		break;
 	}
+	/* Finish queued slow work first: its requests are suspended, and MHD cannot stop while any are. */
+	al_workpool_stop();
 	al_server_stop(server, cfg->http_shutdown_timeout_ms);
 	al_lua_stop();
 	al_db_thread_close();
@@ -290,6 +325,15 @@ static int backup(const struct al_config *cfg, const char *file)
 static int check_config(const struct al_config *cfg, const char *path)
 {
 	char err[4096];
+	if (!al_httpc_init(cfg->import_allowed_networks, err, sizeof err)) {
+		fprintf(stderr, "agentlens: configuration error: import.allowed_networks: %s\n", err);
+		return 2;
+	}
+	bool generated;
+	if (!al_jwt_key_init(cfg->auth_jwt_secret, NULL, &generated, err, sizeof err)) {
+		fprintf(stderr, "agentlens: configuration error: %s\n", err);
+		return 2;
+	}
 	if (!al_lua_start(cfg, err, sizeof err)) {
 		fprintf(stderr, "agentlens: Lua modules or scripts are invalid: %s\n", err);
 		return 1;
@@ -348,6 +392,12 @@ int main(int argc, char **argv)
 		char err[4200];
 		if (!ensure_data_dir(cfg.data_dir, err, sizeof err))
 			al_warn("%s", err);
+		bool generated; /* scripts sign with the configured secret or a key of their own */
+		if (!al_jwt_key_init(cfg.auth_jwt_secret, NULL, &generated, err, sizeof err)) {
+			fprintf(stderr, "agentlens: configuration error: %s\n", err);
+			al_config_free(&cfg);
+			return 2;
+		}
 		code = al_lua_run_script(&cfg, argc - 2, argv + 2);
 		al_config_free(&cfg);
 		return code;

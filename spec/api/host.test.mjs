@@ -136,6 +136,26 @@ describe('host', () => {
     assert.match(r.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
   });
 
+  it('bcrypt runs off the HTTP workers: other requests are answered while hashes are computed', async () => {
+    const started = Date.now();
+    const hashes = [1, 2, 3, 4].map(() => server.fetch('/api/test/hash', { method: 'POST' }));
+    const latencies = [];
+    for (let i = 0; i < 20; i++) {
+      const t = Date.now();
+      assert.equal((await server.fetch('/api/v1/version')).status, 200);
+      latencies.push(Date.now() - t);
+      await sleep(20);
+    }
+    const results = await Promise.all(hashes);
+    for (const r of results) {
+      assert.equal(r.status, 200);
+      assert.deepEqual(await r.json(), { hash_prefix: '$2b$12$', ok: true, wrong: false, unknown: false });
+    }
+    assert.ok(Date.now() - started > 600, 'four cost-12 hashes plus verifies take a while');
+    latencies.sort((a, b) => a - b);
+    assert.ok(latencies[latencies.length - 2] < 150, `reads stayed fast while hashing: ${latencies}`);
+  });
+
   describe('static assets', () => {
     it('serves the placeholder page at / with no-cache and security headers', async () => {
       const r = await server.fetch('/');

@@ -184,7 +184,7 @@ return { names = names, started = now, sum = sum, allow = function(_req) return 
 
 describe('operator scripts on a live server', () => {
   it('keeps serving through a broken script and publishes the fixed one', async () => {
-    const dir = scriptsDir({ 'rules.lua': 'return { rules = { "a" } }\n' });
+    const dir = scriptsDir({ 'rules.lua': 'return { rules = { { name = "a", when = function() return false end, decision = "deny" } } }\n' });
     const file = path.join(dir, 'rules.lua');
     const server = await startServer({ args: ['--scripts-dir', dir] });
     try {
@@ -192,7 +192,7 @@ describe('operator scripts on a live server', () => {
       assert.equal(first.scripts, 1);
       assert.equal((await server.fetch('/api/v1/version')).status, 200);
 
-      writeFileSync(file, 'local rules = { "a" }\nlocal f = io.open("/etc/passwd")\nreturn { rules = rules }\n');
+      writeFileSync(file, 'local rules = { { name = "a", when = function() return false end, decision = "deny" } }\nlocal f = io.open("/etc/passwd")\nreturn { rules = rules }\n');
       const failed = await server.waitForLog((e) => typeof e.msg === 'string' && e.msg.startsWith('lua reload failed'));
       assert.equal(failed.level, 'error');
       assert.ok(failed.error.includes(`${file}:2: unknown global 'io'`), failed.error);
@@ -202,7 +202,7 @@ describe('operator scripts on a live server', () => {
         assert.match((await r.json()).version, /^\d+\.\d+\.\d+/);
       }
 
-      writeFileSync(file, 'return { rules = { "a", "b" } }\n');
+      writeFileSync(file, 'return { rules = { { name = "a", when = function() return false end, decision = "deny" } } }\n');
       const next = await server.waitForLog((e) => e.msg === 'lua generation published' && e.generation > first.generation);
       assert.equal(next.scripts, 1);
       assert.equal((await server.fetch('/api/v1/version')).status, 200);

@@ -54,6 +54,18 @@ struct al_config {
 	int64_t db_connect_timeout_ms;
 	int64_t db_statement_timeout_ms;
 
+	/* auth */
+	char *auth_jwt_secret;
+	int64_t auth_session_duration_ms;
+	int64_t auth_session_max_lifetime_ms;
+	bool auth_cookie_secure;
+	char *auth_admin_password;
+	int64_t auth_cache_ttl_ms;
+	int64_t auth_hash_workers;
+
+	/* import (outgoing requests to user-supplied URLs) */
+	char *import_allowed_networks; /* comma-separated CIDR ranges; validated by al_httpc_init */
+
 	/* where each value came from, for check-config and logs */
 	const char *source_file; /* owned copy of --config path, or NULL */
 };

@@ -115,6 +115,37 @@ const struct al_option al_options[] = {
 	{.key = "database.statement_timeout", .env = "AGENTLENS_DB_STATEMENT_TIMEOUT", .flag = "db-statement-timeout",
 	 .type = AL_OPT_DURATION, .offset = FIELD(db_statement_timeout_ms), .def = "30s", .min = 0, .max = HOUR,
 	 .help = "Longest a PostgreSQL statement may run before the server cancels it (0 = no limit)."},
+
+	/* auth */
+	{.key = "auth.jwt_secret", .env = "AGENTLENS_JWT_SECRET", .flag = "jwt-secret", .type = AL_OPT_PATH,
+	 .offset = FIELD(auth_jwt_secret), .def = "",
+	 .help = "HS256 signing secret, at least 32 bytes; empty = random per process (tokens then do not survive "
+		 "restarts and replicas reject each other's tokens)."},
+	{.key = "auth.session_duration", .env = "AGENTLENS_SESSION_DURATION", .flag = "session-duration",
+	 .type = AL_OPT_DURATION, .offset = FIELD(auth_session_duration_ms), .def = "24h", .min = MIN,
+	 .max = 30 * 24 * HOUR, .help = "Lifetime of one token; POST /api/v1/auth/refresh exchanges it for a new one."},
+	{.key = "auth.session_max_lifetime", .env = "AGENTLENS_SESSION_MAX_LIFETIME", .flag = "session-max-lifetime",
+	 .type = AL_OPT_DURATION, .offset = FIELD(auth_session_max_lifetime_ms), .def = "168h", .min = MIN,
+	 .max = 365 * 24 * HOUR, .help = "No session outlives this time from its login, however often it is refreshed."},
+	{.key = "auth.cookie_secure", .env = "AGENTLENS_COOKIE_SECURE", .flag = "cookie-secure", .type = AL_OPT_BOOL,
+	 .offset = FIELD(auth_cookie_secure), .def = "true",
+	 .help = "Mark the session cookie Secure (false only for plain-HTTP development)."},
+	{.key = "auth.admin_password", .env = "AGENTLENS_ADMIN_PASSWORD", .flag = "admin-password",
+	 .type = AL_OPT_PATH, .offset = FIELD(auth_admin_password), .def = "",
+	 .help = "Password of the admin user created on first start; empty = a random one printed once to stdout."},
+	{.key = "auth.cache_ttl", .env = "AGENTLENS_AUTH_CACHE_TTL", .flag = "auth-cache-ttl", .type = AL_OPT_DURATION,
+	 .offset = FIELD(auth_cache_ttl_ms), .def = "1s", .min = 0, .max = MIN,
+	 .help = "How long a worker may reuse a session's resolved permissions; changes made on this replica apply "
+		 "at once, changes made on another replica within this time."},
+	{.key = "auth.hash_workers", .env = "AGENTLENS_AUTH_HASH_WORKERS", .flag = "auth-hash-workers",
+	 .type = AL_OPT_INT, .offset = FIELD(auth_hash_workers), .def = "2", .min = 1, .max = 64,
+	 .help = "Threads that hash passwords (bcrypt) while the requests that need them wait suspended."},
+
+	/* import; a PATH-typed string because it may be empty (httpc validates the ranges) */
+	{.key = "import.allowed_networks", .env = "AGENTLENS_IMPORT_ALLOWED_NETWORKS", .flag = "import-allowed-networks",
+	 .type = AL_OPT_PATH, .offset = FIELD(import_allowed_networks), .def = "",
+	 .help = "Comma-separated CIDR ranges that URL import may reach although they are private (e.g. 10.0.0.0/8); "
+		 "empty = only public addresses."},
 };
 
 const size_t al_options_count = sizeof al_options / sizeof al_options[0];
