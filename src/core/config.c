@@ -638,13 +638,16 @@ static const char *placeholder(enum al_opt_type type)
 }
 
 static const char help_intro[] =
-	"Usage: agentlens [serve|version|check-config|config-reference] [--config FILE] [flags]\n"
+	"Usage: agentlens [COMMAND] [--config FILE] [flags]\n"
 	"\n"
 	"Commands:\n"
 	"  serve             run the server (the default)\n"
 	"  version           print the version\n"
 	"  check-config      check the configuration and print the effective values\n"
 	"  config-reference  print the configuration reference (Markdown)\n"
+	"  migrate           apply pending database migrations and list them (--status: only list)\n"
+	"  backup FILE       copy the SQLite database consistently while the server runs\n"
+	"  run SCRIPT [ARGS] run a Lua script with the agentlens modules (development, tests)\n"
 	"\n"
 	"Settings come from defaults, then the YAML file given with --config, then AGENTLENS_*\n"
 	"environment variables, then flags (--name VALUE or --name=VALUE); later sources win.\n"
