@@ -752,7 +752,7 @@ static int hexval(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return 0; /* the server sends only hex digits; anything else reads as 0, never a negative shift */
 }
 
 static bool all_digits(const char *s, size_t n)

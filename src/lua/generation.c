@@ -287,7 +287,8 @@ static struct al_generation *build(char *err, size_t errlen)
 		goto fail;
 	if (cfg && cfg->scripts_dir && cfg->scripts_dir[0] && !load_scripts_dir(&scripts, cfg->scripts_dir, err, errlen))
 		goto fail;
-	qsort(mods.items, mods.n, sizeof *mods.items, cmp_source);
+	if (mods.n)
+		qsort(mods.items, mods.n, sizeof *mods.items, cmp_source);
 	for (size_t i = 1; i < mods.n; i++) {
 		if (strcmp(mods.items[i - 1].name, mods.items[i].name) == 0) {
 			snprintf(err, errlen, "%s: module %s is defined twice (also %s)", mods.items[i].file,
