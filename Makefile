@@ -83,3 +83,16 @@ docs: build
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) spec/artifacts
+
+# Container image: needs a Docker engine (none on the development machines; CI builds it).
+.PHONY: docker-build docker-scan
+docker-build:
+	@command -v docker >/dev/null 2>&1 || { echo "docker-build: docker is not installed" >&2; exit 1; }
+	docker build -t agentlens:local .
+
+# Vulnerability scan of that image, as CI runs it (.github/workflows/code-scanning.yml).
+docker-scan:
+	@command -v trivy >/dev/null 2>&1 || { \
+		echo "docker-scan: trivy is not installed; install Trivy, or read the scan of" \
+			".github/workflows/code-scanning.yml in CI" >&2; exit 1; }
+	trivy image --severity CRITICAL,HIGH --ignore-unfixed --exit-code 1 agentlens:local
