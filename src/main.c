@@ -176,7 +176,9 @@ static int serve(struct al_config *cfg)
 		al_warn("auth.jwt_secret (AGENTLENS_JWT_SECRET) is not set: signing tokens with the key %s in %s; "
 			"set the variable when several replicas must accept each other's tokens",
 			generated ? "just generated and stored" : "stored", key_file);
-	if (!al_workpool_start((size_t)cfg->auth_hash_workers)) {
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t hashers = cfg->auth_hash_workers > 0 ? (size_t)cfg->auth_hash_workers : (ncpu > 2 ? (size_t)ncpu / 2 : 1);
+	if (!al_workpool_start(hashers)) {
 		al_error("cannot start the password hashing threads");
 		return 1;
 	}

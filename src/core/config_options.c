@@ -138,8 +138,9 @@ const struct al_option al_options[] = {
 	 .help = "How long a worker may reuse a session's resolved permissions; changes made on this replica apply "
 		 "at once, changes made on another replica within this time."},
 	{.key = "auth.hash_workers", .env = "AGENTLENS_AUTH_HASH_WORKERS", .flag = "auth-hash-workers",
-	 .type = AL_OPT_INT, .offset = FIELD(auth_hash_workers), .def = "2", .min = 1, .max = 64,
-	 .help = "Threads that hash passwords (bcrypt) while the requests that need them wait suspended."},
+	 .type = AL_OPT_INT, .offset = FIELD(auth_hash_workers), .def = "0", .min = 0, .max = 64,
+	 .help = "Threads that hash passwords (bcrypt) while the requests that need them wait suspended "
+		 "(0 = half the CPUs, at least 1, so logins never take every core from readers)."},
 
 	/* import; a PATH-typed string because it may be empty (httpc validates the ranges) */
 	{.key = "import.allowed_networks", .env = "AGENTLENS_IMPORT_ALLOWED_NETWORKS", .flag = "import-allowed-networks",
