@@ -522,9 +522,10 @@ static void test_help_and_reference_list_every_option(void **state)
 
 	assert_non_null(help);
 	assert_non_null(md);
-	assert_memory_equal(help, "Usage: agentlens [serve|version|check-config|config-reference] [--config FILE] "
-				  "[flags]\n",
-			    87);
+	assert_memory_equal(help, "Usage: agentlens [COMMAND] [--config FILE] [flags]\n", 51);
+	for (const char *c = "serve\0version\0check-config\0config-reference\0migrate\0backup FILE\0run SCRIPT\0"; *c;
+	     c += strlen(c) + 1)
+		assert_non_null(strstr(help, c));
 	assert_memory_equal(md, "# Configuration reference\n", 26);
 	assert_non_null(strstr(md, "| Key | Environment variable | Flag | Type | Default | Accepted values "
 				   "| Description |\n|---|---|---|---|---|---|---|\n"));
