@@ -433,7 +433,8 @@ describe(`operator policy rules on ${DIALECT}`, () => {
     for (const f of ['deny-delete-outside-admins.lua', 'anonymous-catalog-read.lua']) {
       copyFileSync(path.join(ROOT, 'examples', 'scripts', f), path.join(scripts, f));
     }
-    server = await startAuthServer({ args: ['--lua-dir', tree.dir, '--scripts-dir', scripts] });
+    // no file watching: reloads happen only when the test asks, so each one is observed alone
+    server = await startAuthServer({ args: ['--lua-dir', tree.dir, '--scripts-dir', scripts, '--lua-watch=false'] });
     adminToken = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
   });
   after(async () => {

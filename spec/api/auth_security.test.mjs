@@ -264,7 +264,7 @@ describe(`auth security on ${DIALECT}`, () => {
       await login(server, unknown, 'Wr0ng-Password!'); // warm-up
       const known = [];
       const missing = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         const a = await login(server, u.username, 'Wr0ng-Password!');
         expect(a, 401, BAD_LOGIN, 'wrong password');
         known.push(a.ms);
@@ -272,11 +272,13 @@ describe(`auth security on ${DIALECT}`, () => {
         expect(b, 401, BAD_LOGIN, 'unknown user');
         missing.push(b.ms);
       }
-      const mk = median(known);
-      const mu = median(missing);
-      const detail = `wrong password ${known.map(Math.round)} ms (median ${Math.round(mk)}), unknown user ${missing.map(Math.round)} ms (median ${Math.round(mu)})`;
+      // The fastest of five interleaved tries is the service time with the least noise from
+      // other load on the machine (medians swing under parallel test runs).
+      const mk = Math.min(...known);
+      const mu = Math.min(...missing);
+      const detail = `wrong password ${known.map(Math.round)} ms (fastest ${Math.round(mk)}), unknown user ${missing.map(Math.round)} ms (fastest ${Math.round(mu)})`;
       assert.ok(mk >= 150 && mu >= 150, `both spend bcrypt time (>= 150 ms): ${detail}`);
-      assert.ok(Math.max(mk, mu) / Math.min(mk, mu) <= 1.4, `medians within 40% of each other: ${detail}`);
+      assert.ok(Math.max(mk, mu) / Math.min(mk, mu) <= 1.4, `fastest tries within 40% of each other: ${detail}`);
     });
 
     it('a disabled account: 403 "account is disabled" only with the right password', async () => {
