@@ -60,7 +60,7 @@ describe(`storage on ${DIALECT}`, () => {
     assert.match(before.stdout, /0002\s+accounts\s+pending/);
     const run = runCli(['migrate'], { env });
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /2 migration\(s\) applied/);
+    assert.match(run.stdout, /3 migration\(s\) applied/);
     assert.match(run.stdout, /0001\s+settings\s+applied\s+\d{4}-/);
     const again = runCli(['migrate'], { env });
     assert.match(again.stdout, /0 migration\(s\) applied/);
@@ -80,7 +80,7 @@ describe(`storage on ${DIALECT}`, () => {
     })));
     for (const r of runs) assert.equal(r.code, 0, r.out);
     const applied = runs.map((r) => Number(/(\d+) migration\(s\) applied/.exec(r.out)[1]));
-    assert.equal(applied.reduce((a, b) => a + b, 0), 2, `every migration applied exactly once: ${applied}`);
+    assert.equal(applied.reduce((a, b) => a + b, 0), 3, `every migration applied exactly once: ${applied}`);
     const status = runCli(['migrate', '--status'], { env: { ...env } });
     assert.equal((status.stdout.match(/^0001 /gm) || []).length, 1);
     rmSync(data, { recursive: true, force: true });

@@ -1,0 +1,659 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- SQL for the catalog: entries, their capabilities, categories and raw cards (migration 0003).
+-- Failures return nil, message, code (see agentlens.db; this module adds "invalid" for bad
+-- arguments, "unique" for a duplicate endpoint and "too_large" for a raw card over 256 KiB).
+--
+-- Entries (get, set_state): {id, protocol, endpoint (as given), display_name, description,
+-- version, spec_version, provider = {organization, team, url} | nil, categories (json.array),
+-- metadata (json.object), source, state, health = {state, last_probed_at, last_success_at,
+-- latency_ms, consecutive_failures, last_error} (absent values are nil), capabilities
+-- (json.array of {kind, name, description, properties}), created_at, updated_at,
+-- has_raw_card}. list() items have capabilities_count instead of capabilities.
+--
+-- Uniqueness: (protocol, normalized endpoint), a real UNIQUE constraint; see M.normalize_endpoint.
+-- Search: SQLite FTS5 table catalog_fts (rowid = catalog_entries.seq, written here in the
+-- entry's transaction, deleted by a trigger), PostgreSQL a weighted tsvector column written with
+-- the entry (GIN index, 'simple' configuration, no extension needed). Every whitespace-separated
+-- term must match as a prefix (AND); user text is never interpolated into SQL or query syntax.
+-- Weights: display name > capability names, tags, provider > description > capability
+-- descriptions.
+--
+-- Raw cards: at most 256 KiB (larger ones are refused, never truncated); raw_card(id) returns
+-- {data, content_type, fetched_at, etag} where etag is random hex written with the card (it
+-- changes whenever the card is written).
+--
+-- Every successful write bumps the shared counter "catalog" (M.version()) for response caches.
+local db = require "agentlens.db"
+local json = require "agentlens.json"
+local crypto = require "agentlens.crypto"
+local time = require "agentlens.time"
+local shared = require "agentlens.shared"
+
+local M = {}
+
+M.MAX_RAW_CARD = 256 * 1024
+M.MAX_LIMIT = 500
+M.DEFAULT_LIMIT = 50
+
+M.PROTOCOLS = { "a2a", "mcp", "a2ui" }
+M.SOURCES = { "k8s", "config", "push", "upstream" }
+M.STATES = { "registered", "active", "degraded", "offline", "deprecated" }
+M.KINDS = { "a2a.skill", "a2a.interface", "a2a.security_scheme", "a2a.security_requirement",
+  "a2a.extension", "a2a.signature", "mcp.tool", "mcp.resource", "mcp.prompt" }
+-- Kinds listed by capabilities() and indexed for search.
+M.DISCOVERABLE_KINDS = { "a2a.skill", "mcp.tool", "mcp.resource", "mcp.prompt" }
+-- States whose capabilities are listed (independent of the prober, reference item 43).
+M.LISTED_STATES = { "registered", "active", "degraded" }
+
+local function set_of(list)
+  local s = {}
+  for _, v in ipairs(list) do
+    s[v] = true
+  end
+  return s
+end
+
+local PROTOCOL, SOURCE, STATE = set_of(M.PROTOCOLS), set_of(M.SOURCES), set_of(M.STATES)
+local KIND, DISCOVERABLE = set_of(M.KINDS), set_of(M.DISCOVERABLE_KINDS)
+
+local pg = function()
+  return db.dialect() == "postgres"
+end
+
+local function invalid(message)
+  return nil, message, "invalid"
+end
+
+local function nonempty(s)
+  if type(s) == "string" and s ~= "" then
+    return s
+  end
+  return nil
+end
+
+local function truthy(v)
+  return v == true or v == 1
+end
+
+local function marks(n)
+  return ("?, "):rep(n - 1) .. "?"
+end
+
+local function quoted_list(list)
+  local out = {}
+  for i, v in ipairs(list) do
+    out[i] = "'" .. v .. "'" -- constants of this module only
+  end
+  return table.concat(out, ", ")
+end
+
+local function bump()
+  shared.bump("catalog")
+end
+
+-- normalize_endpoint(s): lower-case scheme and host, no default port (http 80, https 443), no
+-- trailing slash on the path; userinfo, path case, query and fragment are kept. A string without
+-- "scheme://" only loses surrounding blanks and trailing slashes.
+function M.normalize_endpoint(s)
+  s = s:match("^%s*(.-)%s*$")
+  local scheme, rest = s:match("^(%a[%w+.-]*)://(.*)$")
+  if not scheme then
+    return (s:gsub("/+$", ""))
+  end
+  scheme = scheme:lower()
+  local authority, tail = rest:match("^([^/?#]*)(.*)$")
+  local userinfo, hostport = authority:match("^(.*@)(.*)$")
+  if not userinfo then
+    userinfo, hostport = "", authority
+  end
+  local host, port
+  if hostport:sub(1, 1) == "[" then
+    host, port = hostport:match("^(%[[^%]]*%])(.*)$")
+    if not host then
+      host, port = hostport, ""
+    end
+  else
+    host, port = hostport:match("^([^:]*)(.*)$")
+  end
+  if port == ":" or (scheme == "http" and port == ":80") or (scheme == "https" and port == ":443") then
+    port = ""
+  end
+  local path, after = tail:match("^([^?#]*)(.*)$")
+  path = path:gsub("/+$", "")
+  return scheme .. "://" .. userinfo .. host:lower() .. port .. path .. after
+end
+
+-- ---- reading ------------------------------------------------------------------------------
+
+local COLUMNS = [[
+e.id, e.protocol, e.endpoint, e.display_name, e.description, e.version, e.spec_version,
+e.provider_organization, e.provider_team, e.provider_url, e.categories, e.metadata, e.source, e.state,
+e.health_last_probed_at, e.health_last_success_at, e.health_latency_ms, e.health_consecutive_failures,
+e.health_last_error, e.created_at, e.updated_at,
+EXISTS (SELECT 1 FROM catalog_raw_cards r WHERE r.entry_id = e.id) AS has_raw_card]]
+
+local function decode(text, fallback)
+  local v = text and json.decode(text)
+  if type(v) ~= "table" then
+    return fallback
+  end
+  return v
+end
+
+local function entry_of(r)
+  local provider
+  if r.provider_organization or r.provider_team or r.provider_url then
+    provider = { organization = r.provider_organization, team = r.provider_team, url = r.provider_url }
+  end
+  return {
+    id = r.id,
+    protocol = r.protocol,
+    endpoint = r.endpoint,
+    display_name = r.display_name,
+    description = r.description,
+    version = r.version,
+    spec_version = r.spec_version,
+    provider = provider,
+    categories = json.array(decode(r.categories, {})),
+    metadata = json.object(decode(r.metadata, {})),
+    source = r.source,
+    state = r.state,
+    health = {
+      state = r.state,
+      last_probed_at = r.health_last_probed_at,
+      last_success_at = r.health_last_success_at,
+      latency_ms = r.health_latency_ms,
+      consecutive_failures = r.health_consecutive_failures,
+      last_error = r.health_last_error,
+    },
+    created_at = r.created_at,
+    updated_at = r.updated_at,
+    has_raw_card = truthy(r.has_raw_card),
+    capabilities_count = r.capabilities_count,
+  }
+end
+
+-- get(id) -> entry | nil (absent) | nil, message, code
+function M.get(id)
+  local rows, err, code = db.query("SELECT " .. COLUMNS .. " FROM catalog_entries e WHERE e.id = ?", id)
+  if not rows then
+    return nil, err, code
+  end
+  if not rows[1] then
+    return nil
+  end
+  local e = entry_of(rows[1])
+  local caps
+  caps, err, code = db.query([[SELECT kind, name, description, properties FROM catalog_capabilities
+    WHERE entry_id = ? ORDER BY position]], id)
+  if not caps then
+    return nil, err, code
+  end
+  local list = {}
+  for i, c in ipairs(caps) do
+    list[i] = { kind = c.kind, name = c.name, description = c.description,
+      properties = json.object(decode(c.properties, {})) }
+  end
+  e.capabilities = json.array(list)
+  return e
+end
+
+local SORTS = {
+  name = "lower(e.display_name) ASC, e.display_name ASC, e.id ASC",
+  ["-name"] = "lower(e.display_name) DESC, e.display_name DESC, e.id DESC",
+  created_at = "e.created_at ASC, e.id ASC",
+  ["-created_at"] = "e.created_at DESC, e.id DESC",
+  updated_at = "e.updated_at ASC, e.id ASC",
+  ["-updated_at"] = "e.updated_at DESC, e.id DESC",
+  last_success = "e.health_last_success_at DESC NULLS LAST, lower(e.display_name) ASC, e.id ASC",
+  relevance = "rank DESC, lower(e.display_name) ASC, e.id ASC",
+}
+
+local function paging(f)
+  local limit, offset = f.limit or M.DEFAULT_LIMIT, f.offset or 0
+  if type(limit) ~= "number" or limit % 1 ~= 0 or limit < 1 or limit > M.MAX_LIMIT then
+    return nil, "limit must be an integer from 1 to " .. M.MAX_LIMIT
+  end
+  if type(offset) ~= "number" or offset % 1 ~= 0 or offset < 0 then
+    return nil, "offset must be a non-negative integer"
+  end
+  return limit, offset
+end
+
+local function like_pattern(s)
+  return "%" .. s:gsub("[\\%%_]", "\\%0") .. "%"
+end
+
+-- The FTS5 query for user text: each blank-separated term quoted (inner quotes doubled) as a
+-- prefix; terms are ANDed. Any input is a valid query.
+local function fts5_query(q)
+  local terms = {}
+  for term in q:gmatch("%S+") do
+    terms[#terms + 1] = '"' .. term:gsub('"', '""') .. '"*'
+  end
+  return table.concat(terms, " ")
+end
+
+-- PostgreSQL: the lexemes of the user text ('simple' parser) become an AND of quoted prefix
+-- terms; text without lexemes gives NULL, which matches nothing.
+local PG_TSQUERY = [[to_tsquery('simple', (SELECT string_agg('''' || replace(replace(lexeme, '\', '\\'),
+  '''', '''''') || ''':*', ' & ') FROM unnest(to_tsvector('simple', CAST(? AS TEXT)))))]]
+
+-- list(f) -> items, total | nil, message, code. See the header for f and the items.
+function M.list(f)
+  f = f or {}
+  local limit, offset = paging(f)
+  if not limit then
+    return invalid(offset)
+  end
+  local q = type(f.q) == "string" and f.q:match("%S") and f.q or nil
+  local sort = f.sort or (q and "relevance" or "last_success")
+  if not SORTS[sort] then
+    return invalid("sort must be one of: name, -name, created_at, -created_at, updated_at, -updated_at, "
+      .. "relevance, last_success")
+  end
+  if sort == "relevance" and not q then
+    sort = "last_success"
+  end
+
+  local from, where, args = { "catalog_entries e" }, {}, {}
+  local rank = "0 AS rank"
+  if q then
+    if pg() then
+      from[#from + 1] = "CROSS JOIN (SELECT " .. PG_TSQUERY .. " AS tq) s"
+      where[#where + 1] = "e.search @@ s.tq"
+      rank = "ts_rank(e.search, s.tq) AS rank"
+      args[#args + 1] = q
+    else
+      from[#from + 1] = [[JOIN (SELECT rowid AS fts_seq, -bm25(catalog_fts, 10.0, 2.0, 4.0, 4.0, 5.0, 1.0) AS fts_rank
+        FROM catalog_fts WHERE catalog_fts MATCH ?) s ON s.fts_seq = e.seq]]
+      rank = "s.fts_rank AS rank"
+      args[#args + 1] = fts5_query(q)
+    end
+  end
+  if f.protocol then
+    where[#where + 1] = "e.protocol = ?"
+    args[#args + 1] = f.protocol
+  end
+  if f.source then
+    where[#where + 1] = "e.source = ?"
+    args[#args + 1] = f.source
+  end
+  if f.states and #f.states > 0 then
+    where[#where + 1] = "e.state IN (" .. marks(#f.states) .. ")"
+    for _, s in ipairs(f.states) do
+      args[#args + 1] = s
+    end
+  end
+  if type(f.team) == "string" and f.team ~= "" then
+    where[#where + 1] = [[lower(e.provider_team) LIKE lower(CAST(? AS TEXT)) ESCAPE '\']]
+    args[#args + 1] = like_pattern(f.team)
+  end
+  if f.categories and #f.categories > 0 then
+    local distinct = set_of(f.categories)
+    local cats = {}
+    for c in pairs(distinct) do
+      cats[#cats + 1] = c
+    end
+    where[#where + 1] = "e.id IN (SELECT entry_id FROM catalog_categories WHERE category IN (" .. marks(#cats)
+      .. ") GROUP BY entry_id HAVING count(*) = " .. #cats .. ")"
+    for _, c in ipairs(cats) do
+      args[#args + 1] = c
+    end
+  end
+
+  local base = " FROM " .. table.concat(from, " ")
+  if #where > 0 then
+    base = base .. " WHERE " .. table.concat(where, " AND ")
+  end
+  local counted, err, code = db.query("SELECT count(*) AS n" .. base, unpack(args))
+  if not counted then
+    return nil, err, code
+  end
+  local n = #args
+  args[n + 1], args[n + 2] = limit, offset
+  local rows
+  rows, err, code = db.query("SELECT " .. COLUMNS .. ", " .. rank
+    .. ", (SELECT count(*) FROM catalog_capabilities c WHERE c.entry_id = e.id) AS capabilities_count"
+    .. base .. " ORDER BY " .. SORTS[sort] .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
+  if not rows then
+    return nil, err, code
+  end
+  local items = {}
+  for i, r in ipairs(rows) do
+    items[i] = entry_of(r)
+  end
+  return json.array(items), counted[1].n
+end
+
+-- raw_card(id) -> {data, content_type, fetched_at, etag} | nil | nil, message, code
+function M.raw_card(id)
+  local rows, err, code = db.query([[SELECT data, content_type, fetched_at, etag FROM catalog_raw_cards
+    WHERE entry_id = ?]], id)
+  if not rows then
+    return nil, err, code
+  end
+  return rows[1]
+end
+
+-- capabilities(f) -> items, total | nil, message, code. f = {kind?, q?, limit, offset}. Only
+-- discoverable kinds, only entries in registered, active or degraded; q is a case-insensitive
+-- substring of the name, description or properties JSON. Sorted by name, then agent name.
+function M.capabilities(f)
+  f = f or {}
+  local limit, offset = paging(f)
+  if not limit then
+    return invalid(offset)
+  end
+  local where = { "e.state IN (" .. quoted_list(M.LISTED_STATES) .. ")",
+    "c.kind IN (" .. quoted_list(M.DISCOVERABLE_KINDS) .. ")" }
+  local args = {}
+  if f.kind then
+    where[#where + 1] = "c.kind = ?"
+    args[#args + 1] = f.kind
+  end
+  if type(f.q) == "string" and f.q ~= "" then
+    where[#where + 1] = [[(lower(c.name) LIKE lower(CAST(? AS TEXT)) ESCAPE '\'
+      OR lower(c.description) LIKE lower(CAST(? AS TEXT)) ESCAPE '\'
+      OR lower(c.properties) LIKE lower(CAST(? AS TEXT)) ESCAPE '\')]]
+    local p = like_pattern(f.q)
+    args[#args + 1], args[#args + 2], args[#args + 3] = p, p, p
+  end
+  local base = " FROM catalog_capabilities c JOIN catalog_entries e ON e.id = c.entry_id WHERE "
+    .. table.concat(where, " AND ")
+  local counted, err, code = db.query("SELECT count(*) AS n" .. base, unpack(args))
+  if not counted then
+    return nil, err, code
+  end
+  local n = #args
+  args[n + 1], args[n + 2] = limit, offset
+  local rows
+  rows, err, code = db.query([[SELECT c.kind, c.name, c.description, c.properties, e.id AS agent_id,
+    e.display_name AS agent_name, e.protocol, e.state, e.spec_version, e.provider_organization AS provider_org,
+    e.provider_url]] .. base .. [[ ORDER BY lower(c.name), c.name, lower(e.display_name), e.id, c.kind
+    LIMIT ? OFFSET ?]], unpack(args, 1, n + 2))
+  if not rows then
+    return nil, err, code
+  end
+  for _, r in ipairs(rows) do
+    r.properties = json.object(decode(r.properties, {}))
+  end
+  return rows, counted[1].n
+end
+
+-- capability(kind, name) -> {capability = {kind, name, description}, agents = {{id, display_name,
+-- protocol, state, spec_version}}} | nil (no entry has it) | nil, message, code. All states.
+function M.capability(kind, name)
+  local rows, err, code = db.query([[SELECT c.description, e.id, e.display_name, e.protocol, e.state,
+    e.spec_version FROM catalog_capabilities c JOIN catalog_entries e ON e.id = c.entry_id
+    WHERE c.kind = ? AND c.name = ? ORDER BY lower(e.display_name), e.id]], kind, name)
+  if not rows then
+    return nil, err, code
+  end
+  if not rows[1] then
+    return nil
+  end
+  local agents = {}
+  for i, r in ipairs(rows) do
+    agents[i] = { id = r.id, display_name = r.display_name, protocol = r.protocol, state = r.state,
+      spec_version = r.spec_version }
+  end
+  return { capability = { kind = kind, name = name, description = rows[1].description },
+    agents = json.array(agents) }
+end
+
+-- stats() -> {total, by_state, by_protocol, by_source} (every known key present).
+function M.stats()
+  local out = { total = 0 }
+  for _, g in ipairs({ { "by_state", "state", M.STATES }, { "by_protocol", "protocol", M.PROTOCOLS },
+    { "by_source", "source", M.SOURCES } }) do
+    local counts = {}
+    for _, k in ipairs(g[3]) do
+      counts[k] = 0
+    end
+    local rows, err, code = db.query("SELECT " .. g[2] .. " AS k, count(*) AS n FROM catalog_entries GROUP BY "
+      .. g[2])
+    if not rows then
+      return nil, err, code
+    end
+    local total = 0
+    for _, r in ipairs(rows) do
+      counts[r.k] = r.n
+      total = total + r.n
+    end
+    out[g[1]] = counts
+    out.total = total
+  end
+  return out
+end
+
+-- version() -> the shared "catalog" counter, bumped by every write.
+function M.version()
+  return shared.get("catalog")
+end
+
+-- ---- writing ------------------------------------------------------------------------------
+
+-- The name of a capability without one (reference 3.1): scheme_name, uri, url, type or algorithm.
+local function capability_name(c, props, i)
+  local name = nonempty(c.name)
+  if name then
+    return name
+  end
+  for _, k in ipairs({ "scheme_name", "uri", "url", "type", "algorithm" }) do
+    if nonempty(props[k]) then
+      return props[k]
+    end
+  end
+  return c.kind .. "#" .. i
+end
+
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t or {}) do
+    out[k] = v
+  end
+  return out
+end
+
+-- Text of an entry for the search index: name, description, provider, tags, capability
+-- names, capability descriptions.
+local function search_doc(e, caps, categories)
+  local provider = e.provider or {}
+  local tags, names, texts = {}, {}, {}
+  for _, c in ipairs(categories) do
+    tags[#tags + 1] = c
+  end
+  for _, c in ipairs(caps) do
+    if DISCOVERABLE[c.kind] then
+      names[#names + 1] = c.name
+      texts[#texts + 1] = c.description
+      if type(c.props.tags) == "table" then
+        for _, t in ipairs(c.props.tags) do
+          if type(t) == "string" then
+            tags[#tags + 1] = t
+          end
+        end
+      end
+    end
+  end
+  return e.display_name, e.description or "",
+    table.concat({ provider.organization or "", provider.team or "" }, " "),
+    table.concat(tags, " "), table.concat(names, " "), table.concat(texts, " ")
+end
+
+local PG_SEARCH = [[setweight(to_tsvector('simple', CAST(? AS TEXT)), 'A')
+  || setweight(to_tsvector('simple', CAST(? AS TEXT)), 'C')
+  || setweight(to_tsvector('simple', CAST(? AS TEXT)), 'B')
+  || setweight(to_tsvector('simple', CAST(? AS TEXT)), 'B')
+  || setweight(to_tsvector('simple', CAST(? AS TEXT)), 'B')
+  || setweight(to_tsvector('simple', CAST(? AS TEXT)), 'D')]]
+
+local function check_entry(e)
+  if type(e) ~= "table" then
+    return "entry must be a table"
+  end
+  if not PROTOCOL[e.protocol] then
+    return "protocol must be one of: " .. table.concat(M.PROTOCOLS, ", ")
+  end
+  if not nonempty(e.endpoint) or not e.endpoint:match("%S") then
+    return "endpoint is required"
+  end
+  if not nonempty(e.display_name) then
+    return "display_name is required"
+  end
+  if not SOURCE[e.source] then
+    return "source must be one of: " .. table.concat(M.SOURCES, ", ")
+  end
+  if e.state ~= nil and not STATE[e.state] then
+    return "state must be one of: " .. table.concat(M.STATES, ", ")
+  end
+  for _, c in ipairs(e.capabilities or {}) do
+    if not KIND[c.kind] then
+      return "unknown capability kind: " .. tostring(c.kind)
+    end
+  end
+  if e.raw_card ~= nil and (type(e.raw_card) ~= "table" or type(e.raw_card.data) ~= "string") then
+    return "raw_card.data must be a string"
+  end
+end
+
+-- insert(e) -> id | nil, message, code. One transaction; see the brief in the header.
+function M.insert(e)
+  local bad = check_entry(e)
+  if bad then
+    return invalid(bad)
+  end
+  if e.raw_card and #e.raw_card.data > M.MAX_RAW_CARD then
+    return nil, "raw card exceeds 256 KiB", "too_large"
+  end
+  local id, now = crypto.uuid(), time.rfc3339()
+  local provider = e.provider or {}
+
+  local categories, seen = {}, {}
+  for _, c in ipairs(e.categories or {}) do
+    if type(c) == "string" and c ~= "" and not seen[c] then
+      seen[c] = true
+      categories[#categories + 1] = c
+    end
+  end
+  local caps, taken = {}, {}
+  for i, c in ipairs(e.capabilities or {}) do
+    local props = copy(type(c.properties) == "table" and c.properties or nil)
+    local name = capability_name(c, props, i)
+    local key = c.kind .. "\0" .. name
+    if not taken[key] then
+      taken[key] = true
+      caps[#caps + 1] = { kind = c.kind, name = name, description = c.description or "", props = props }
+    end
+  end
+  local metadata = {}
+  for k, v in pairs(e.metadata or {}) do
+    metadata[tostring(k)] = tostring(v)
+  end
+
+  local doc = { search_doc(e, caps, categories) }
+  local postgres = pg()
+  local ok, err, code = db.tx(function()
+    local cols = [[id, protocol, endpoint, endpoint_norm, display_name, description, version, spec_version,
+      provider_organization, provider_team, provider_url, categories, metadata, source, state, created_at, updated_at]]
+    local vals = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    local args = { id, e.protocol, e.endpoint:match("^%s*(.-)%s*$"), M.normalize_endpoint(e.endpoint),
+      e.display_name, e.description or "", e.version or "", e.spec_version or "",
+      nonempty(provider.organization), nonempty(provider.team), nonempty(provider.url),
+      json.encode(json.array(categories)), json.encode(json.object(metadata)), e.source, e.state or "registered",
+      now, now }
+    local returning = " RETURNING seq"
+    if postgres then
+      cols = cols .. ", search"
+      vals = vals .. ", " .. PG_SEARCH
+      for _, v in ipairs(doc) do
+        args[#args + 1] = v
+      end
+      returning = ""
+    end
+    local n, rows, c = db.exec("INSERT INTO catalog_entries (" .. cols .. ") VALUES (" .. vals .. ")" .. returning,
+      unpack(args))
+    if not n then
+      if c == "unique" then
+        return nil, "an entry with this endpoint already exists", "unique"
+      end
+      return nil, rows, c
+    end
+    if not postgres then
+      n, rows, c = db.exec([[INSERT INTO catalog_fts (rowid, name, description, provider, tags, cap_names, cap_text)
+        VALUES (?, ?, ?, ?, ?, ?, ?)]], rows[1].seq, unpack(doc))
+      if not n then
+        return nil, rows, c
+      end
+    end
+    for _, cat in ipairs(categories) do
+      n, rows, c = db.exec("INSERT INTO catalog_categories (entry_id, category) VALUES (?, ?)", id, cat)
+      if not n then
+        return nil, rows, c
+      end
+    end
+    for i, cap in ipairs(caps) do
+      n, rows, c = db.exec([[INSERT INTO catalog_capabilities (entry_id, position, kind, name, description,
+        properties) VALUES (?, ?, ?, ?, ?, ?)]], id, i, cap.kind, cap.name, cap.description,
+        json.encode(json.object(cap.props)))
+      if not n then
+        return nil, rows, c
+      end
+    end
+    if e.raw_card then
+      n, rows, c = db.exec([[INSERT INTO catalog_raw_cards (entry_id, data, content_type, fetched_at, etag)
+        VALUES (?, ?, ?, ?, ?)]], id, db.blob(e.raw_card.data), e.raw_card.content_type or "application/json",
+        now, crypto.random_hex(8))
+      if not n then
+        return nil, rows, c
+      end
+    end
+    return true
+  end)
+  if not ok then
+    return nil, err, code
+  end
+  bump()
+  return id
+end
+
+-- delete(id) -> true | false (absent) | nil, message, code. Capabilities, categories, the raw
+-- card and the search row go with the entry.
+function M.delete(id)
+  local n, err, code = db.exec("DELETE FROM catalog_entries WHERE id = ?", id)
+  if not n then
+    return nil, err, code
+  end
+  if n > 0 then
+    bump()
+  end
+  return n > 0
+end
+
+-- set_state(id, state, opts) -> entry | nil (absent) | nil, message, code. Column-targeted.
+-- "deprecated" is entered and left only with opts.manual; without it (or with
+-- opts.only_if_not_deprecated) a deprecated entry is left as it is and returned unchanged.
+function M.set_state(id, state, opts)
+  opts = opts or {}
+  if not STATE[state] then
+    return invalid("state must be one of: " .. table.concat(M.STATES, ", "))
+  end
+  if state == "deprecated" and not opts.manual then
+    return invalid("only a manual change may deprecate an entry")
+  end
+  local sql = "UPDATE catalog_entries SET state = ?, updated_at = ? WHERE id = ?"
+  if not opts.manual or opts.only_if_not_deprecated then
+    sql = sql .. " AND state <> 'deprecated'"
+  end
+  local n, err, code = db.exec(sql, state, time.rfc3339(), id)
+  if not n then
+    return nil, err, code
+  end
+  if n > 0 then
+    bump()
+  end
+  return M.get(id)
+end
+
+return M
