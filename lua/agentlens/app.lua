@@ -2,6 +2,8 @@
 -- The route table: method, path pattern ({name} parameters), permission, handler.
 -- Permissions are "public", "authenticated" or "<resource>:<action>"; the policy decides.
 local auth = require "agentlens.api.auth"
+local capabilities = require "agentlens.api.capabilities"
+local catalog = require "agentlens.api.catalog"
 local roles = require "agentlens.api.roles"
 local settings = require "agentlens.api.settings"
 local system = require "agentlens.api.system"
@@ -18,6 +20,20 @@ return {
     { method = "PUT", path = "/api/v1/auth/me", permission = "authenticated", handler = auth.update_me },
     { method = "PUT", path = "/api/v1/auth/password", permission = "authenticated", handler = auth.change_password },
     { method = "GET", path = "/api/v1/permissions", permission = "authenticated", handler = roles.permissions },
+
+    { method = "GET", path = "/api/v1/catalog", permission = "catalog:read", handler = catalog.list },
+    { method = "POST", path = "/api/v1/catalog", permission = "catalog:write", handler = catalog.create },
+    { method = "POST", path = "/api/v1/catalog/register", permission = "catalog:write", handler = catalog.register },
+    { method = "POST", path = "/api/v1/catalog/validate", permission = "catalog:write", handler = catalog.validate },
+    { method = "POST", path = "/api/v1/catalog/import", permission = "catalog:write", handler = catalog.import },
+    { method = "GET", path = "/api/v1/catalog/{id}", permission = "catalog:read", handler = catalog.get },
+    { method = "DELETE", path = "/api/v1/catalog/{id}", permission = "catalog:delete", handler = catalog.delete },
+    { method = "GET", path = "/api/v1/catalog/{id}/card", permission = "catalog:read", handler = catalog.card },
+    { method = "PATCH", path = "/api/v1/catalog/{id}/lifecycle", permission = "catalog:write",
+      handler = catalog.lifecycle },
+    { method = "GET", path = "/api/v1/capabilities", permission = "catalog:read", handler = capabilities.list },
+    { method = "GET", path = "/api/v1/capabilities/{key}", permission = "catalog:read", handler = capabilities.get },
+    { method = "GET", path = "/api/v1/stats", permission = "catalog:read", handler = catalog.stats },
 
     { method = "GET", path = "/api/v1/users", permission = "users:read", handler = users.list },
     { method = "POST", path = "/api/v1/users", permission = "users:write", handler = users.create },
