@@ -89,23 +89,7 @@ local function load(id)
 end
 
 function M.list(req)
-  local limit, offset, status, body = paging.parse(req.query)
-  if not limit then
-    return status, body
-  end
-  local total, err, code = roles.count()
-  local rows
-  if total then
-    rows, err, code = roles.list(limit, offset)
-  end
-  if not rows then
-    return http_errors.db_failure(err, code)
-  end
-  local out = json.array()
-  for i, r in ipairs(rows) do
-    out[i] = M.view(r)
-  end
-  return 200, out, paging.total_header(total)
+  return paging.respond(req, roles, M.view)
 end
 
 function M.get(req)

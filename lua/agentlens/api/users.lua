@@ -114,23 +114,7 @@ local function role_exists(id)
 end
 
 function M.list(req)
-  local limit, offset, status, body = paging.parse(req.query)
-  if not limit then
-    return status, body
-  end
-  local total, err, code = users.count()
-  local rows
-  if total then
-    rows, err, code = users.list(limit, offset)
-  end
-  if not rows then
-    return http_errors.db_failure(err, code)
-  end
-  local out = json.array()
-  for i, u in ipairs(rows) do
-    out[i] = M.view(u)
-  end
-  return 200, out, paging.total_header(total)
+  return paging.respond(req, users, M.view)
 end
 
 function M.get(req)

@@ -1,6 +1,8 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- List paging from the query string: ?limit=1..500 (default 50) & offset>=0 (default 0).
 local http = require "agentlens.http"
+local json = require "agentlens.json"
+local http_errors = require "agentlens.lib.http_errors"
 
 local M = {}
 
@@ -37,6 +39,28 @@ end
 -- The header that carries the total of a paged list.
 function M.total_header(total)
   return { ["X-Total-Count"] = ("%d"):format(total) }
+end
+
+-- respond(req, store, view) -> status, body, headers for a plain paged list: store.count() and
+-- store.list(limit, offset) from an agentlens.store module, each row through view(row).
+function M.respond(req, store, view)
+  local limit, offset, status, body = M.parse(req.query)
+  if not limit then
+    return status, body
+  end
+  local total, err, code = store.count()
+  local rows
+  if total then
+    rows, err, code = store.list(limit, offset)
+  end
+  if not rows then
+    return http_errors.db_failure(err, code)
+  end
+  local out = json.array()
+  for i, row in ipairs(rows) do
+    out[i] = view(row)
+  end
+  return 200, out, M.total_header(total)
 end
 
 return M
