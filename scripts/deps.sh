@@ -26,6 +26,7 @@ TEST_PKGS=(
 	bats bats-assert bats-support bats-file
 	shellcheck yamllint
 	clang libclang-rt-14-dev
+	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
 )
 BENCH_PKGS=(wrk nginx curl python3 postgresql-15 sqlite3)
 
