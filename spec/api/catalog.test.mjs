@@ -145,6 +145,8 @@ describe(`catalog on ${DIALECT}`, () => {
       assert.ok(item, show(listed));
       assert.equal(item.security_detail, undefined, 'reference 15 item 24: not on lists');
       assert.ok(item.capabilities_count >= 2, JSON.stringify(item));
+      assert.deepEqual(item.capabilities, detail.body.capabilities, 'list items carry the capabilities (reference 5.6)');
+      assert.deepEqual(item.auth_summary, detail.body.auth_summary, 'and the auth summary');
 
       const c = await get(`/api/v1/catalog/${e.id}/card`);
       expect(c, 200);
@@ -305,6 +307,49 @@ describe(`catalog on ${DIALECT}`, () => {
       assert.equal(p2.headers.get('x-total-count'), '3');
     });
 
+    it('a page of 50 entries carries every entry\'s capabilities and auth summary (batch-loaded)', async () => {
+      const page = uniqueName('pg');
+      const want = new Map();
+      for (let start = 0; start < 52; start += 13) {
+        await Promise.all(Array.from({ length: 13 }, async (_, k) => {
+          const i = start + k;
+          const c = travelCard(`https://${page}-${i}.example.com/a2a`, `${page} ${String(i).padStart(2, '0')}`);
+          c.skills = c.skills.slice(0, 1 + (i % 3)).map((sk, j) => ({ ...sk, id: `s${i}-${j}`, name: `Skill ${i}.${j}` }));
+          if (i % 2 === 1) {
+            delete c.securitySchemes;
+            delete c.security;
+            for (const sk of c.skills) delete sk.security;
+          }
+          const r = await post('/api/v1/catalog/register', c);
+          expect(r, 201, undefined, `register ${i}`);
+          want.set(r.body.id, { i, detail: r.body });
+        }));
+      }
+      const r = await get(`/api/v1/catalog?q=${page}&sort=displayName_asc&limit=50`);
+      expect(r, 200);
+      assert.equal(r.headers.get('x-total-count'), '52');
+      assert.equal(r.body.length, 50);
+      for (const [n, item] of r.body.entries()) {
+        const w = want.get(item.id);
+        assert.ok(w, `unknown item ${item.id}`);
+        assert.equal(w.i, n, 'sorted by display name');
+        const skills = item.capabilities.filter((c) => c.kind === 'a2a.skill').map((c) => c.name);
+        assert.deepEqual(skills, Array.from({ length: 1 + (n % 3) }, (_, j) => `Skill ${n}.${j}`), item.display_name);
+        assert.deepEqual(item.capabilities, w.detail.capabilities, `${item.display_name}: same as the detail`);
+        assert.equal(item.capabilities_count, item.capabilities.length);
+        assert.equal(item.security_detail, undefined);
+        if (n % 2 === 0) {
+          assert.deepEqual(item.auth_summary, w.detail.auth_summary);
+          assert.ok(item.auth_summary.types.includes('oauth2'), JSON.stringify(item.auth_summary));
+        } else {
+          assert.equal(item.auth_summary, undefined, item.display_name);
+        }
+      }
+      const rest = await get(`/api/v1/catalog?q=${page}&sort=displayName_asc&limit=50&offset=50`);
+      assert.deepEqual(rest.body.map((e) => e.display_name), [`${page} 50`, `${page} 51`]);
+      for (const id of want.keys()) expect(await api(server, 'DELETE', `/api/v1/catalog/${id}`, { token }), 204);
+    });
+
     it('400 naming the parameter for invalid values', async () => {
       for (const [qs, param] of [['protocol=grpc', 'protocol'], ['state=bogus', 'state'], ['state=active,nope', 'state'],
         ['status=unknown', 'status'], ['source=web', 'source'], ['sort=name', 'sort'], ['limit=0', 'limit'],
@@ -341,6 +386,9 @@ describe(`catalog on ${DIALECT}`, () => {
       c.skills[0].name = skillName;
       const r = await post('/api/v1/catalog/register', c);
       expect(r, 201);
+      const registered = await get(`/api/v1/capabilities?q=${encodeURIComponent(skillName)}`);
+      assert.equal(registered.body.total, 1, `reference 15 item 43: registered entries are searchable: ${show(registered)}`);
+      assert.equal(registered.body.items[0].status, 'registered');
       expect(await api(server, 'PATCH', `/api/v1/catalog/${r.body.id}/lifecycle`, { token, body: { state: 'deprecated' } }), 200);
       const none = await get(`/api/v1/capabilities?q=${encodeURIComponent(skillName)}`);
       expect(none, 200);
@@ -354,12 +402,49 @@ describe(`catalog on ${DIALECT}`, () => {
       assert.equal(list.body.items[0].agent_id, r.body.id);
       assert.equal(list.body.items[0].status, 'active');
       assert.deepEqual(list.body.items[0].tags, ['travel', 'flights']);
+      assert.equal(list.body.items[0].health_state, 'active');
+      assert.equal(list.body.items[0].latency_ms, null, 'never probed');
+      assert.equal(list.body.items[0].provider_org, 'Example Travel GmbH');
+      assert.equal(list.body.items[0].provider_url, 'https://travel.example.com');
+      assert.equal(list.body.items[0].agent_name, 'Cap Agent');
       assert.equal(list.headers.get('x-total-count'), '1');
       const key = encodeURIComponent(`a2a.skill::${skillName}`);
       const one = await get(`/api/v1/capabilities/${key}`);
       expect(one, 200);
       assert.equal(one.body.capability.name, skillName);
-      assert.ok(one.body.agents.some((a) => a.id === r.body.id), show(one));
+      const agent = one.body.agents.find((a) => a.id === r.body.id);
+      assert.ok(agent, show(one));
+      assert.equal(agent.display_name, 'Cap Agent');
+      assert.equal(agent.protocol, 'a2a');
+      assert.equal(agent.status, 'active');
+      assert.equal(agent.spec_version, '0.3');
+      assert.equal(agent.provider.organization, 'Example Travel GmbH');
+      assert.deepEqual(agent.health, {
+        state: 'active', lastProbedAt: null, lastSuccessAt: null, latencyMs: 0, consecutiveFailures: 0, lastError: '',
+      });
+      const snippet = r.body.capabilities.find((x) => x.kind === 'a2a.skill' && x.name === skillName);
+      assert.deepEqual(agent.capability_snippet, snippet, 'the capability JSON of that entry');
+
+      // sort=agentName_asc: by agent display name, then capability name; name_asc is the default
+      const sortTag = uniqueName('Srt');
+      const mk = async (agent, skills) => {
+        const sc = travelCard(`https://${uniqueName('srt-')}.example.com/a2a`, agent);
+        sc.skills = skills.map((n, j) => ({ ...sc.skills[0], id: `k${j}`, name: `${sortTag} ${n}` }));
+        const x = await post('/api/v1/catalog/register', sc);
+        expect(x, 201);
+        return x.body.id;
+      };
+      await mk('Zulu Agent', ['a', 'c']);
+      await mk('Alpha Agent', ['b', 'd']);
+      const pairs = (x) => x.body.items.map((i) => `${i.agent_name}/${i.name.slice(sortTag.length + 1)}`);
+      const byName = await get(`/api/v1/capabilities?q=${sortTag}`);
+      expect(byName, 200);
+      assert.deepEqual(pairs(byName), ['Zulu Agent/a', 'Alpha Agent/b', 'Zulu Agent/c', 'Alpha Agent/d']);
+      assert.deepEqual(pairs(await get(`/api/v1/capabilities?q=${sortTag}&sort=name_asc`)), pairs(byName));
+      const byAgent = await get(`/api/v1/capabilities?q=${sortTag}&sort=agentName_asc`);
+      expect(byAgent, 200);
+      assert.deepEqual(pairs(byAgent), ['Alpha Agent/b', 'Alpha Agent/d', 'Zulu Agent/a', 'Zulu Agent/c']);
+      expect(await get('/api/v1/capabilities?sort=bogus'), 400);
       expect(await get('/api/v1/capabilities?kind=a2a.interface'), 400);
       expect(await get('/api/v1/capabilities?limit=0'), 400);
       expect(await get('/api/v1/capabilities/no-separator'), 400);

@@ -198,7 +198,7 @@ describe("agentlens.store.catalog on " .. db.dialect(), function()
     items, total = assert(catalog.list({ states = { "active", "offline" }, limit = 10 }))
     assert.equal(1, total)
     assert.equal(id, items[1].id)
-    assert.is_nil(items[1].capabilities)
+    assert.equal("[]", json.encode(items[1].capabilities))
     assert.equal(0, items[1].capabilities_count)
     for _, bad in ipairs({ { limit = 0 }, { limit = 501 }, { limit = 1.5 }, { offset = -1 }, { sort = "bogus" } }) do
       local ok, err, code = catalog.list(bad)
@@ -236,6 +236,60 @@ describe("agentlens.store.catalog on " .. db.dialect(), function()
     local items = assert(catalog.list({ limit = 10 }))
     assert.equal(id, items[1].id)
     assert.equal(2, items[1].capabilities_count, "duplicate (kind, name) kept once")
+    assert.same({ "a", "b" }, { items[1].capabilities[1].name, items[1].capabilities[2].name })
+  end)
+
+  it("loads the capabilities of a whole page with one query (reference 15 item 23)", function()
+    local want = {}
+    for i = 1, 60 do
+      local caps = {}
+      for j = 1, i % 4 do
+        caps[j] = { kind = "a2a.skill", name = ("skill %d.%d"):format(i, j), description = "d" .. i,
+          properties = { tags = { "t" .. i } } }
+      end
+      if i % 5 == 0 then
+        caps[#caps + 1] = { kind = "a2a.security_scheme", properties = { scheme_name = "bearer", type = "http" } }
+      end
+      want[add({ display_name = ("Paged %02d"):format(i), capabilities = caps })] = caps
+    end
+    local real, calls = db.query, 0
+    db.query = function(...)
+      calls = calls + 1
+      return real(...)
+    end
+    local ok, items, total = pcall(catalog.list, { limit = 50, offset = 5, sort = "name" })
+    db.query = real
+    assert.is_true(ok, tostring(items))
+    assert.equal(60, total)
+    assert.equal(50, #items)
+    assert.equal(3, calls, "count, page and one capabilities query, whatever the page size")
+    assert.equal("Paged 06", items[1].display_name)
+    for _, it in ipairs(items) do
+      local caps = want[it.id]
+      assert.equal(#caps, #it.capabilities, it.display_name)
+      assert.equal(#caps, it.capabilities_count)
+      for j, c in ipairs(caps) do
+        assert.equal(c.kind, it.capabilities[j].kind)
+        if c.name then
+          assert.equal(c.name, it.capabilities[j].name)
+          assert.equal(c.description, it.capabilities[j].description)
+          assert.same(c.properties, it.capabilities[j].properties)
+        else
+          assert.equal("bearer", it.capabilities[j].name)
+        end
+      end
+    end
+    -- an empty page needs no capabilities query
+    calls = 0
+    db.query = function(...)
+      calls = calls + 1
+      return real(...)
+    end
+    ok, items = pcall(catalog.list, { limit = 10, offset = 100 })
+    db.query = real
+    assert.is_true(ok, tostring(items))
+    assert.equal(0, #items)
+    assert.equal(2, calls)
   end)
 
   it("searches full text, ranking a name match above a tool description match", function()
@@ -329,6 +383,19 @@ describe("agentlens.store.catalog on " .. db.dialect(), function()
     assert.same({ kind = "a2a.skill", name = "Translate", description = "Translate text",
       properties = { tags = { "t" } }, agent_id = a, agent_name = "Alpha", protocol = "a2a", state = "registered",
       spec_version = "1.0", provider_org = "Org", provider_url = "https://o" }, t)
+    assert(db.exec("UPDATE catalog_entries SET health_latency_ms = 42 WHERE id = ?", b))
+    items = assert(catalog.capabilities({ kind = "mcp.tool", limit = 10 }))
+    assert.equal(42, tonumber(items[1].latency_ms))
+    -- agent_name: by agent display name, then capability name
+    items = assert(catalog.capabilities({ sort = "agent_name", limit = 10 }))
+    local order = {}
+    for i, it in ipairs(items) do
+      order[i] = it.agent_name .. "/" .. it.name
+    end
+    assert.same({ "Alpha/Translate", "Beta/greet", "Beta/translate" }, order)
+    local bad, _, bad_code = catalog.capabilities({ sort = "bogus" })
+    assert.is_nil(bad)
+    assert.equal("invalid", bad_code)
     items, total = assert(catalog.capabilities({ kind = "mcp.tool", limit = 10 }))
     assert.equal(1, total)
     assert.equal(b, items[1].agent_id)
@@ -339,8 +406,17 @@ describe("agentlens.store.catalog on " .. db.dialect(), function()
     local found = assert(catalog.capability("a2a.skill", "Translate"))
     assert.same({ kind = "a2a.skill", name = "Translate", description = "Translate text" }, found.capability)
     assert.equal(2, #found.agents, "all states")
+    local first = found.agents[1]
     assert.same({ id = a, display_name = "Alpha", protocol = "a2a", state = "registered", spec_version = "1.0" },
-      found.agents[1])
+      { id = first.id, display_name = first.display_name, protocol = first.protocol, state = first.state,
+        spec_version = first.spec_version })
+    assert.same({ organization = "Org", url = "https://o" }, first.provider)
+    assert.equal("registered", first.health.state)
+    assert.equal(0, first.health.consecutive_failures)
+    assert.same({ kind = "a2a.skill", name = "Translate", description = "Translate text",
+      properties = { tags = { "t" } } }, first.capability)
+    assert.is_nil(found.agents[2].provider)
+    assert.same({}, found.agents[2].capability.properties)
     assert.equal(c, found.agents[2].id)
     assert.is_nil(catalog.capability("a2a.skill", "Nope"))
     assert.is_nil(catalog.capability("mcp.tool", "Translate"))

@@ -1,14 +1,19 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- Capability search (reference 5.9): GET /capabilities {total, items} over discoverable kinds of
--- active/degraded entries, GET /capabilities/{kind::name} with the agents offering it.
+-- registered/active/degraded entries (registered too: a search must not depend on the prober
+-- having run, reference 15 item 43), GET /capabilities/{kind::name} with the agents offering it.
 local http = require "agentlens.http"
 local json = require "agentlens.json"
 local catalog = require "agentlens.store.catalog"
 local capability = require "agentlens.protocols.capability"
 local http_errors = require "agentlens.lib.http_errors"
 local paging = require "agentlens.lib.paging"
+local view = require "agentlens.catalog.view"
 
 local M = {}
+
+-- API sort names (reference 5.9) -> store sort names.
+local SORTS = { name_asc = "name", agentName_asc = "agent_name" }
 
 local function discoverable()
   local names = {}
@@ -77,10 +82,12 @@ function M.list(req)
     end
     f.kind = query.kind
   end
-  if query.sort ~= nil and query.sort ~= "name_asc" and query.sort ~= "agentName_asc" then
-    return bad_param("sort", "must be one of: name_asc, agentName_asc")
+  if query.sort ~= nil then
+    f.sort = SORTS[query.sort]
+    if not f.sort then
+      return bad_param("sort", "must be one of: name_asc, agentName_asc")
+    end
   end
-  f.sort = query.sort
   if query.q ~= nil and query.q ~= "" then
     if #query.q > 200 then
       return bad_param("q", "must be at most 200 characters")
@@ -117,8 +124,16 @@ function M.get(req)
   end
   local agents = json.array()
   for i, a in ipairs(found.agents or {}) do
-    agents[i] = { id = a.id, display_name = a.display_name, protocol = a.protocol, status = a.state,
-      spec_version = a.spec_version or "" }
+    agents[i] = {
+      id = a.id,
+      display_name = a.display_name,
+      protocol = a.protocol,
+      provider = or_null(view.provider(a.provider)),
+      health = view.health(a),
+      spec_version = a.spec_version or "",
+      status = a.state,
+      capability_snippet = view.capability(a.capability),
+    }
   end
   return 200, { capability = found.capability, agents = agents }
 end

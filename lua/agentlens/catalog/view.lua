@@ -144,9 +144,31 @@ local function security(caps)
   return { types = json.array(types), label = label, required = required }, detail
 end
 
--- entry(e, detail) -> the CatalogEntry JSON. detail: include security_detail.
-function M.entry(e, detail)
+-- health(e) -> the camelCase health object of reference 5.6 (state mirrors the lifecycle state).
+function M.health(e)
   local h = e.health or {}
+  return {
+    state = e.state,
+    lastProbedAt = or_null(h.last_probed_at),
+    lastSuccessAt = or_null(h.last_success_at),
+    latencyMs = tonumber(h.latency_ms) or 0,
+    consecutiveFailures = tonumber(h.consecutive_failures) or 0,
+    lastError = present(h.last_error) and h.last_error or "",
+  }
+end
+
+-- provider(p) -> the provider object, or nil when it names nothing.
+function M.provider(p)
+  local provider = decoded(p)
+  if provider and (non_empty(provider.organization) or non_empty(provider.url) or non_empty(provider.team)) then
+    return provider
+  end
+  return nil
+end
+
+-- entry(e, detail) -> the CatalogEntry JSON. detail: include security_detail (lists carry
+-- capabilities and auth_summary but not security_detail, reference 15 item 24).
+function M.entry(e, detail)
   local caps = json.array()
   for i, c in ipairs(decoded(e.capabilities) or {}) do
     caps[i] = M.capability(c)
@@ -160,24 +182,14 @@ function M.entry(e, detail)
     created_at = e.created_at,
     updated_at = e.updated_at,
     has_raw_card = e.has_raw_card and true or false,
-    health = {
-      state = e.state,
-      lastProbedAt = or_null(h.last_probed_at),
-      lastSuccessAt = or_null(h.last_success_at),
-      latencyMs = tonumber(h.latency_ms) or 0,
-      consecutiveFailures = tonumber(h.consecutive_failures) or 0,
-      lastError = present(h.last_error) and h.last_error or "",
-    },
+    health = M.health(e),
   }
   for _, k in ipairs({ "protocol", "endpoint", "version", "spec_version" }) do
     if non_empty(e[k]) then
       out[k] = e[k]
     end
   end
-  local provider = decoded(e.provider)
-  if provider and (non_empty(provider.organization) or non_empty(provider.url) or non_empty(provider.team)) then
-    out.provider = provider
-  end
+  out.provider = M.provider(e.provider)
   local categories = decoded(e.categories)
   if categories and #categories > 0 then
     out.categories = json.array(categories)

@@ -8,7 +8,8 @@
 -- metadata (json.object), source, state, health = {state, last_probed_at, last_success_at,
 -- latency_ms, consecutive_failures, last_error} (absent values are nil), capabilities
 -- (json.array of {kind, name, description, properties}), created_at, updated_at,
--- has_raw_card}. list() items have capabilities_count instead of capabilities.
+-- has_raw_card}. list() items carry capabilities too (loaded for the whole page with one
+-- query, reference 15 item 23) and capabilities_count.
 --
 -- Uniqueness: (protocol, normalized endpoint), a real UNIQUE constraint; see M.normalize_endpoint.
 -- Search: SQLite FTS5 table catalog_fts (rowid = catalog_entries.seq, written here in the
@@ -140,6 +141,8 @@ local function decode(text, fallback)
   return v
 end
 
+local attach_capabilities -- defined below
+
 local function entry_of(r)
   local provider
   if r.provider_organization or r.provider_team or r.provider_url then
@@ -169,8 +172,37 @@ local function entry_of(r)
     created_at = r.created_at,
     updated_at = r.updated_at,
     has_raw_card = truthy(r.has_raw_card),
-    capabilities_count = r.capabilities_count,
   }
+end
+
+-- attach_capabilities(entries) -> true | nil, message, code: sets e.capabilities (json.array of
+-- {kind, name, description, properties}, in card order) and e.capabilities_count on every entry
+-- with ONE query for all of them (bound parameters, never one query per entry).
+attach_capabilities = function(entries)
+  if #entries == 0 then
+    return true
+  end
+  local ids, by_id = {}, {}
+  for i, e in ipairs(entries) do
+    ids[i] = e.id
+    e.capabilities = json.array()
+    by_id[e.id] = e
+  end
+  local rows, err, code = db.query([[SELECT entry_id, kind, name, description, properties
+    FROM catalog_capabilities WHERE entry_id IN (]] .. marks(#ids) .. [[) ORDER BY entry_id, position]],
+    unpack(ids))
+  if not rows then
+    return nil, err, code
+  end
+  for _, c in ipairs(rows) do
+    local caps = by_id[c.entry_id].capabilities
+    caps[#caps + 1] = { kind = c.kind, name = c.name, description = c.description,
+      properties = json.object(decode(c.properties, {})) }
+  end
+  for _, e in ipairs(entries) do
+    e.capabilities_count = #e.capabilities
+  end
+  return true
 end
 
 -- get(id) -> entry | nil (absent) | nil, message, code
@@ -183,18 +215,11 @@ function M.get(id)
     return nil
   end
   local e = entry_of(rows[1])
-  local caps
-  caps, err, code = db.query([[SELECT kind, name, description, properties FROM catalog_capabilities
-    WHERE entry_id = ? ORDER BY position]], id)
-  if not caps then
+  local ok
+  ok, err, code = attach_capabilities({ e })
+  if not ok then
     return nil, err, code
   end
-  local list = {}
-  for i, c in ipairs(caps) do
-    list[i] = { kind = c.kind, name = c.name, description = c.description,
-      properties = json.object(decode(c.properties, {})) }
-  end
-  e.capabilities = json.array(list)
   return e
 end
 
@@ -314,7 +339,6 @@ function M.list(f)
   args[n + 1], args[n + 2] = limit, offset
   local rows
   rows, err, code = db.query("SELECT " .. COLUMNS .. ", " .. rank
-    .. ", (SELECT count(*) FROM catalog_capabilities c WHERE c.entry_id = e.id) AS capabilities_count"
     .. base .. " ORDER BY " .. SORTS[sort] .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
   if not rows then
     return nil, err, code
@@ -322,6 +346,11 @@ function M.list(f)
   local items = {}
   for i, r in ipairs(rows) do
     items[i] = entry_of(r)
+  end
+  local ok
+  ok, err, code = attach_capabilities(items)
+  if not ok then
+    return nil, err, code
   end
   return json.array(items), counted[1].n
 end
@@ -336,14 +365,27 @@ function M.raw_card(id)
   return rows[1]
 end
 
--- capabilities(f) -> items, total | nil, message, code. f = {kind?, q?, limit, offset}. Only
--- discoverable kinds, only entries in registered, active or degraded; q is a case-insensitive
--- substring of the name, description or properties JSON. Sorted by name, then agent name.
+local CAPABILITY_SORTS = {
+  name = "lower(c.name), c.name, lower(e.display_name), e.display_name, e.id, c.kind",
+  agent_name = "lower(e.display_name), e.display_name, e.id, lower(c.name), c.name, c.kind",
+}
+
+-- capabilities(f) -> items, total | nil, message, code. f = {kind?, q?, sort?, limit, offset}.
+-- Only discoverable kinds, only entries in registered, active or degraded (M.LISTED_STATES: a
+-- search must not depend on the prober having run, reference 15 item 43); q is a
+-- case-insensitive substring of the name, description or properties JSON. sort "name"
+-- (default: capability name, then agent name) or "agent_name" (agent name, then capability
+-- name). Items: {kind, name, description, properties, agent_id, agent_name, protocol, state,
+-- spec_version, provider_org, provider_url, latency_ms}.
 function M.capabilities(f)
   f = f or {}
   local limit, offset = paging(f)
   if not limit then
     return invalid(offset)
+  end
+  local order = CAPABILITY_SORTS[f.sort or "name"]
+  if not order then
+    return invalid("sort must be one of: name, agent_name")
   end
   local where = { "e.state IN (" .. quoted_list(M.LISTED_STATES) .. ")",
     "c.kind IN (" .. quoted_list(M.DISCOVERABLE_KINDS) .. ")" }
@@ -370,8 +412,8 @@ function M.capabilities(f)
   local rows
   rows, err, code = db.query([[SELECT c.kind, c.name, c.description, c.properties, e.id AS agent_id,
     e.display_name AS agent_name, e.protocol, e.state, e.spec_version, e.provider_organization AS provider_org,
-    e.provider_url]] .. base .. [[ ORDER BY lower(c.name), c.name, lower(e.display_name), e.id, c.kind
-    LIMIT ? OFFSET ?]], unpack(args, 1, n + 2))
+    e.provider_url, e.health_latency_ms AS latency_ms]] .. base .. " ORDER BY " .. order
+    .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
   if not rows then
     return nil, err, code
   end
@@ -382,11 +424,15 @@ function M.capabilities(f)
 end
 
 -- capability(kind, name) -> {capability = {kind, name, description}, agents = {{id, display_name,
--- protocol, state, spec_version}}} | nil (no entry has it) | nil, message, code. All states.
+-- protocol, state, spec_version, provider = {organization, team, url} | nil, health (as get()),
+-- capability = {kind, name, description, properties}}}} | nil (no entry has it) | nil, message,
+-- code. All states; one query.
 function M.capability(kind, name)
-  local rows, err, code = db.query([[SELECT c.description, e.id, e.display_name, e.protocol, e.state,
-    e.spec_version FROM catalog_capabilities c JOIN catalog_entries e ON e.id = c.entry_id
-    WHERE c.kind = ? AND c.name = ? ORDER BY lower(e.display_name), e.id]], kind, name)
+  local rows, err, code = db.query([[SELECT c.kind, c.name, c.description, c.properties, e.id, e.display_name,
+    e.protocol, e.state, e.spec_version, e.provider_organization, e.provider_team, e.provider_url,
+    e.health_last_probed_at, e.health_last_success_at, e.health_latency_ms, e.health_consecutive_failures,
+    e.health_last_error FROM catalog_capabilities c JOIN catalog_entries e ON e.id = c.entry_id
+    WHERE c.kind = ? AND c.name = ? ORDER BY lower(e.display_name), e.display_name, e.id]], kind, name)
   if not rows then
     return nil, err, code
   end
@@ -395,8 +441,11 @@ function M.capability(kind, name)
   end
   local agents = {}
   for i, r in ipairs(rows) do
-    agents[i] = { id = r.id, display_name = r.display_name, protocol = r.protocol, state = r.state,
-      spec_version = r.spec_version }
+    local e = entry_of(r)
+    agents[i] = { id = e.id, display_name = e.display_name, protocol = e.protocol, state = e.state,
+      spec_version = e.spec_version, provider = e.provider, health = e.health,
+      capability = { kind = r.kind, name = r.name, description = r.description,
+        properties = json.object(decode(r.properties, {})) } }
   end
   return { capability = { kind = kind, name = name, description = rows[1].description },
     agents = json.array(agents) }
