@@ -19,6 +19,7 @@
 #include "crypto/workpool.h"
 #include "http/server.h"
 #include "httpc/httpc.h"
+#include "jobs/jobs.h"
 #include "lua/host.h"
 
 extern char **environ;
@@ -220,6 +221,11 @@ static int serve(struct al_config *cfg)
 				db_ready = was_healthy = true;
 				al_server_set_ready(true, "");
 				al_info("database ready; AgentLens is serving");
+				/* background jobs (issue 6.1): start once the database is migrated */
+				if (!al_jobs_start(cfg)) {
+					code = 1;
+					break;
+				}
 			} else if (fatal) {
 				log_db_problem(cfg, &dberr, strstr(what, "start-up tasks") ? what : "cannot use the database; stopping");
 				code = 1;
@@ -258,6 +264,8 @@ static int serve(struct al_config *cfg)
 		al_info("%s: shutting down, draining in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		break;
 	}
+	/* background jobs (issue 6.1): stop before the work pool and the server */
+	al_jobs_stop();
 	/* Finish queued slow work first: its requests are suspended, and MHD cannot stop while any are. */
 	al_workpool_stop();
 	al_server_stop(server, cfg->http_shutdown_timeout_ms);

@@ -83,3 +83,33 @@ export function luaTreeWithTestRoutes() {
   writeFileSync(path.join(dir, 'agentlens', 'api', 'testing.lua'), TEST_MODULE);
   return { dir, testModule: path.join(dir, 'agentlens', 'api', 'testing.lua'), app };
 }
+
+// Background jobs for spec/api/jobs.test.mjs: spec_writer inserts a row into spec_jobs every
+// 300 ms (process from $SPEC_JOB_PROCESS, tag from the TAG line that reload tests edit);
+// spec_failing raises every round; spec_setting takes its interval from a runtime setting.
+export function testJobsModule({ tag = 'v1', failing = true } = {}) {
+  return `
+local db = require "agentlens.db"
+local time = require "agentlens.time"
+local TAG = "${tag}"
+local PROCESS = os.getenv("SPEC_JOB_PROCESS") or "default"
+local function write(ctx)
+  assert(db.exec("CREATE TABLE IF NOT EXISTS spec_jobs (process TEXT NOT NULL, tag TEXT NOT NULL, n INTEGER, at DOUBLE PRECISION)"))
+  assert(db.exec("INSERT INTO spec_jobs (process, tag, n, at) VALUES (?, ?, ?, ?)", PROCESS, TAG, ctx.round, time.now()))
+end
+local jobs = {
+  { name = "spec_writer", interval_ms = 300, run = write },
+  { name = "spec_setting", interval_setting = "health.check_interval", run = function() end },
+}
+${failing ? 'jobs[#jobs + 1] = { name = "spec_failing", interval_ms = 300, run = function() error("deliberate job failure") end }' : ''}
+return jobs
+`;
+}
+
+// A writable Lua tree whose agentlens/jobs.lua is testJobsModule(opts).
+export function luaTreeWithTestJobs(opts) {
+  const tree = luaTreeWithTestRoutes();
+  const jobs = path.join(tree.dir, 'agentlens', 'jobs.lua');
+  writeFileSync(jobs, testJobsModule(opts));
+  return { ...tree, jobs };
+}

@@ -66,6 +66,10 @@ struct al_config {
 	/* import (outgoing requests to user-supplied URLs) */
 	char *import_allowed_networks; /* comma-separated CIDR ranges; validated by al_httpc_init */
 
+	/* background jobs (src/jobs/) */
+	bool jobs_enabled;
+	int64_t jobs_leader_check_interval_ms;
+
 	/* where each value came from, for check-config and logs */
 	const char *source_file; /* owned copy of --config path, or NULL */
 };

@@ -147,6 +147,16 @@ const struct al_option al_options[] = {
 	 .type = AL_OPT_PATH, .offset = FIELD(import_allowed_networks), .def = "",
 	 .help = "Comma-separated CIDR ranges that URL import may reach although they are private (e.g. 10.0.0.0/8); "
 		 "empty = only public addresses."},
+
+	/* background jobs */
+	{.key = "jobs.enabled", .env = "AGENTLENS_JOBS_ENABLED", .flag = "jobs-enabled", .type = AL_OPT_BOOL,
+	 .offset = FIELD(jobs_enabled), .def = "true",
+	 .help = "Run the background jobs (discovery, health); with PostgreSQL only the elected replica runs them."},
+	{.key = "jobs.leader_check_interval", .env = "AGENTLENS_JOBS_LEADER_CHECK_INTERVAL",
+	 .flag = "jobs-leader-check-interval", .type = AL_OPT_DURATION, .offset = FIELD(jobs_leader_check_interval_ms),
+	 .def = "5s", .min = SEC, .max = 5 * MIN,
+	 .help = "PostgreSQL: how often a replica tries to become the leader that runs the background jobs "
+		 "(and the leader checks it still is); another replica takes over within about this time."},
 };
 
 const size_t al_options_count = sizeof al_options / sizeof al_options[0];
