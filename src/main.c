@@ -102,12 +102,16 @@ static bool prepare_database(struct al_db_error *err, bool *fatal, const char **
 	struct al_db *db = al_db_thread(err);
 	if (!db) {
 		*fatal = err->code == AL_DB_READONLY;
+		if (*fatal)
+			*what = "cannot use the database; stopping";
 		return false;
 	}
 	int applied = 0;
 	if (!al_migrate_apply(db, &applied, err)) {
 		*fatal = err->code != AL_DB_UNAVAILABLE && err->code != AL_DB_BUSY;
-		if (!*fatal)
+		if (*fatal)
+			*what = "cannot use the database; stopping";
+		else
 			al_db_thread_close();
 		return false;
 	}
@@ -227,7 +231,7 @@ static int serve(struct al_config *cfg)
 					break;
 				}
 			} else if (fatal) {
-				log_db_problem(cfg, &dberr, strstr(what, "start-up tasks") ? what : "cannot use the database; stopping");
+				log_db_problem(cfg, &dberr, what);
 				code = 1;
 				break;
 			} else {
