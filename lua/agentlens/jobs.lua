@@ -10,5 +10,14 @@
 -- logged with a traceback and the job runs again at its next interval. A reload replaces the
 -- jobs; a job that keeps its name keeps its schedule.
 --
--- Discovery and health jobs arrive with those features; until then the list is empty.
-return {}
+-- health: probes every catalog entry that is not deprecated (agentlens.health.run.sweep).
+-- Discovery jobs arrive with that feature.
+return {
+  {
+    name = "health",
+    interval_setting = "health.check_interval",
+    run = function()
+      require("agentlens.health.run").sweep()
+    end,
+  },
+}

@@ -14,6 +14,8 @@ local paging = require "agentlens.lib.paging"
 local request_body = require "agentlens.lib.request_body"
 local cache = require "agentlens.catalog.cache"
 local view = require "agentlens.catalog.view"
+local health_store = require "agentlens.store.health"
+local time = require "agentlens.time"
 
 local M = {}
 
@@ -459,6 +461,78 @@ function M.lifecycle(req)
   log.info("catalog entry lifecycle changed", { entry_id = e.id, state = state,
     by = req.principal and req.principal.username })
   return 200, view.entry(updated, true)
+end
+
+-- ---- health (reference 5.4, 8) -------------------------------------------------------------
+
+M.PROBE_INTERVAL = 5 -- seconds between two on-demand probes of one entry
+
+-- When each entry was last probed on demand (time.monotonic()), per worker: every HTTP worker
+-- thread has its own Lua state, so the limit holds per worker (with N workers an entry can be
+-- probed up to N times in 5 s). Entries older than the interval are dropped as we go.
+local last_probe = {}
+local last_probe_count = 0
+
+local function prune_probes(now)
+  for id, t in pairs(last_probe) do
+    if now - t >= M.PROBE_INTERVAL then
+      last_probe[id] = nil
+      last_probe_count = last_probe_count - 1
+    end
+  end
+end
+
+-- POST /catalog/{id}/probe: one probe now; 429 (checked first), 503 when disabled, 404.
+function M.probe(req)
+  local id = req.params.id
+  local now = time.monotonic()
+  local prev = last_probe[id]
+  if prev and now - prev < M.PROBE_INTERVAL then
+    local wait = math.max(1, math.ceil(M.PROBE_INTERVAL - (now - prev)))
+    local status, body = http.error(429, ("probe rate limited; try again in %d s"):format(wait))
+    return status, body, { ["Retry-After"] = tostring(wait) }
+  end
+  local health_run = require "agentlens.health.run"
+  if not health_run.enabled() then
+    return http.error(503, "health checking is disabled")
+  end
+  local e, status, body = load(id)
+  if not e then
+    return status, body
+  end
+  if last_probe_count > 1000 then
+    prune_probes(now)
+  end
+  if not prev then
+    last_probe_count = last_probe_count + 1
+  end
+  last_probe[id] = now
+  local result, err, code = health_run.probe_entry(e)
+  if not result then
+    return http_errors.db_failure(err, code)
+  end
+  local updated
+  updated, err, code = catalog.get(id)
+  if not updated then
+    if err ~= nil then
+      return http_errors.db_failure(err, code)
+    end
+    return http.error(404, NOT_FOUND)
+  end
+  return 200, view.health(updated)
+end
+
+-- GET /catalog/{id}/health: {health, history, uptime, latency}.
+function M.health(req)
+  local e, status, body = load(req.params.id)
+  if not e then
+    return status, body
+  end
+  local rows, err, code = health_store.history(e.id)
+  if not rows then
+    return http_errors.db_failure(err, code)
+  end
+  return 200, view.health_report(e, rows)
 end
 
 -- GET /stats: {total, by_status, by_source, by_protocol}.

@@ -157,6 +157,40 @@ function M.health(e)
   }
 end
 
+-- history_item(h) -> {at, ok, reason, latencyMs, status} (absent values are null).
+function M.history_item(h)
+  return {
+    at = or_null(h.at),
+    ok = h.ok == true,
+    reason = or_null(h.reason),
+    latencyMs = or_null(tonumber(h.latency_ms)),
+    status = or_null(tonumber(h.status)),
+  }
+end
+
+-- health_report(e, history) -> {health, history, uptime, latency} for GET /catalog/{id}/health:
+-- history oldest first; uptime = {ratio, up, total} over the stored probes (ratio null when
+-- there are none; auth required, forbidden and rate limited count as up); latency = the ok
+-- probes as {at, latencyMs}, oldest first.
+function M.health_report(e, history)
+  local lifecycle = require "agentlens.health.lifecycle"
+  local items = json.array()
+  for i, h in ipairs(history or {}) do
+    items[i] = M.history_item(h)
+  end
+  local ratio, up, total = lifecycle.uptime(history)
+  local latency = json.array()
+  for i, p in ipairs(lifecycle.latency_series(history)) do
+    latency[i] = { at = or_null(p.at), latencyMs = tonumber(p.latency_ms) }
+  end
+  return {
+    health = M.health(e),
+    history = items,
+    uptime = { ratio = or_null(ratio), up = up or 0, total = total or 0 },
+    latency = latency,
+  }
+end
+
 -- provider(p) -> the provider object, or nil when it names nothing.
 function M.provider(p)
   local provider = decoded(p)
