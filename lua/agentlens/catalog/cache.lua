@@ -2,9 +2,9 @@
 -- Per-worker cache of encoded catalog answers (list and detail bodies), keyed by the request
 -- (path and query) and valid only for the catalog version it was built at: every store write
 -- bumps the process-wide counter "catalog" (agentlens.store.catalog.version()), which empties
--- the cache at the next lookup, so a write is visible to the next read on every worker. Writes
--- by another process (a second replica on the same PostgreSQL database) do not bump this
--- process's counter; MAX_AGE bounds how long such a change can stay invisible.
+-- the cache at the next lookup, so a write is visible to the next read on every worker. On
+-- PostgreSQL the version is a row in the database, so writes by another replica invalidate too
+-- (one primary-key read per lookup instead of rebuilding answers on a timer).
 --
 -- Each Lua state (one per HTTP worker thread, rebuilt on reload) has its own module table, so
 -- no locking is needed. Bodies do not depend on the caller (the route permission is checked
@@ -16,7 +16,6 @@ local time = require "agentlens.time"
 local M = {}
 
 M.MAX_ENTRIES = 256
-M.MAX_AGE = 2 -- seconds
 M.MAX_BODY = 256 * 1024 -- larger answers are not kept
 
 local state = { version = nil, n = 0, items = {} }
@@ -47,12 +46,12 @@ end
 -- get(key) -> status, body (string), headers | nil
 function M.get(key)
   local v = catalog.version()
-  if state.version ~= v then
+  if v == nil or state.version ~= v then
     reset(v)
     return nil
   end
   local hit = state.items[key]
-  if not hit or time.monotonic() - hit.at > M.MAX_AGE then
+  if not hit then
     return nil
   end
   local headers = {}
@@ -68,7 +67,7 @@ function M.put(key, version, status, body, headers)
   headers = headers or {}
   headers["Content-Type"] = "application/json"
   local text = json.encode(body)
-  if status == 200 and #text <= M.MAX_BODY and version == catalog.version() then
+  if status == 200 and version ~= nil and #text <= M.MAX_BODY and version == catalog.version() then
     if state.version ~= version then
       reset(version)
     end

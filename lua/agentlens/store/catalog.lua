@@ -29,6 +29,7 @@ local json = require "agentlens.json"
 local crypto = require "agentlens.crypto"
 local time = require "agentlens.time"
 local shared = require "agentlens.shared"
+local log = require "agentlens.log"
 
 local M = {}
 
@@ -88,9 +89,29 @@ local function quoted_list(list)
   return table.concat(out, ", ")
 end
 
+-- On PostgreSQL several replicas share the data: the version lives in the database
+-- (catalog_version, one row); on SQLite there is one process and a process counter suffices.
+local shared_db
+local function versioned_in_db()
+  if shared_db == nil then
+    shared_db = db.dialect() == "postgres"
+  end
+  return shared_db
+end
+
 local function bump()
   shared.bump("catalog")
+  if versioned_in_db() then
+    local ok, err = db.exec("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+    if not ok then
+      log.warn("catalog version not bumped; other replicas may serve cached answers briefly", { error = err })
+    end
+  end
 end
+
+-- touch(): tells response caches that catalog data changed (other stores writing entry columns,
+-- e.g. health results, call it after their write).
+M.touch = bump
 
 -- normalize_endpoint(s): lower-case scheme and host, no default port (http 80, https 443), no
 -- trailing slash on the path; userinfo, path case, query and fragment are kept. A string without
@@ -476,8 +497,13 @@ function M.stats()
   return out
 end
 
--- version() -> the shared "catalog" counter, bumped by every write.
+-- version() -> a number that changes with every catalog write (also writes by other replicas
+-- on PostgreSQL), or nil when it cannot be read (then nothing may be cached).
 function M.version()
+  if versioned_in_db() then
+    local rows = db.query("SELECT version FROM catalog_version WHERE id = 1")
+    return rows and rows[1] and rows[1].version or nil
+  end
   return shared.get("catalog")
 end
 
