@@ -22,10 +22,12 @@ local time = require "agentlens.time"
 local probe = require "agentlens.health.probe"
 local lifecycle = require "agentlens.health.lifecycle"
 local store = require "agentlens.store.health"
+local catalog = require "agentlens.store.catalog"
 
 local M = {}
 
 M.SWEEP_LIMIT = 1000
+M.TOUCH_EVERY = 5 -- seconds
 
 local function setting(key, default)
   local ok, v = pcall(function()
@@ -52,7 +54,7 @@ function M.probe_entry(entry, opts)
   end
   local cfg = opts.config or lifecycle.config()
   local state, n, rule = lifecycle.next_state(current, tonumber(failures) or 0, result, cfg)
-  local ok, err, code = store.record(entry.id, result, state, n)
+  local ok, err, code = store.record(entry.id, result, state, n, { batch = opts.batch, changed = state ~= current })
   if not ok then
     return nil, err, code
   end
@@ -77,17 +79,31 @@ function M.sweep(opts)
   local started = time.monotonic()
   local cfg = lifecycle.config()
   local probed = 0
+  -- Catalog response caches learn about new health data every TOUCH_EVERY seconds and at the
+  -- end of the sweep (state changes at once), not after every probe.
+  local touched = started
+  local function touch()
+    catalog.touch()
+    touched = time.monotonic()
+  end
   for i, e in ipairs(entries) do
     if (time.monotonic() - started) * 1000 >= budget_ms then
       log.warn("health sweep: time budget spent; the rest waits for the next round",
         { probed = probed, left = #entries - i + 1 })
+      touch()
       return { probed = probed, skipped = #entries - i + 1 }
     end
-    local ok, perr = pcall(M.probe_entry, e, { config = cfg })
+    local ok, perr = pcall(M.probe_entry, e, { config = cfg, batch = true })
     if not ok then
       log.warn("health probe failed", { entry_id = e.id, error = tostring(perr) })
     end
     probed = probed + 1
+    if time.monotonic() - touched >= M.TOUCH_EVERY then
+      touch()
+    end
+  end
+  if probed > 0 then
+    touch()
   end
   return { probed = probed, skipped = 0 }
 end

@@ -2,7 +2,7 @@
 -- SQL for health probes (migration 0004): the probe history of catalog entries and the health
 -- columns of catalog_entries. Failures return nil, message, code (see agentlens.db).
 --
---   record(entry_id, result, new_state, failures) -> true | nil, message, code
+--   record(entry_id, result, new_state, failures[, {batch, changed}]) -> true | nil, message, code
 --     One transaction: inserts the probe row (skipped results are not stored), keeps the newest
 --     M.HISTORY_MAX rows of the entry, updates the health columns (last_probed_at,
 --     last_success_at when ok, latency_ms, consecutive_failures, last_error = reason or '') and
@@ -32,7 +32,7 @@ local function stamp(at)
   return time.rfc3339()
 end
 
-function M.record(entry_id, result, new_state, failures)
+function M.record(entry_id, result, new_state, failures, opts)
   local now = time.rfc3339()
   local at = stamp(result.at)
   local latency = tonumber(result.latency_ms)
@@ -83,8 +83,13 @@ function M.record(entry_id, result, new_state, failures)
   if not done then
     return nil, err, code
   end
-  -- response caches of catalog answers (the process counter, and on PostgreSQL the version row)
-  require("agentlens.store.catalog").touch()
+  -- Response caches of catalog answers (the process counter, and on PostgreSQL the version
+  -- row). A sweep (opts.batch) invalidates them itself every few seconds and at its end, so
+  -- probing thousands of entries does not empty every cache after each probe; a change of
+  -- state invalidates at once.
+  if not (opts and opts.batch) or opts.changed then
+    require("agentlens.store.catalog").touch()
+  end
   return true
 end
 
