@@ -169,12 +169,7 @@ local PROFILE = { fields = { users_api.EMAIL, users_api.DISPLAY_NAME } }
 -- PUT /auth/me {email, display_name}: self-service profile (role and activation stay with
 -- the administrators).
 function M.update_me(req)
-  local body, status, err_body = request_body.object(req)
-  if not body then
-    return status, err_body
-  end
-  local v
-  v, status, err_body = request_body.check(body, PROFILE)
+  local v, status, err_body = request_body.parse(req, PROFILE)
   if not v then
     return status, err_body
   end
@@ -189,12 +184,7 @@ local CHANGE_PASSWORD = {
 -- PUT /auth/password {current_password, new_password}: on success every session of the user
 -- ends, this one included; the client logs in again with the new password.
 function M.change_password(req)
-  local body, status, err_body = request_body.object(req)
-  if not body then
-    return status, err_body
-  end
-  local v
-  v, status, err_body = request_body.check(body, CHANGE_PASSWORD)
+  local v, status, err_body = request_body.parse(req, CHANGE_PASSWORD)
   if not v then
     return status, err_body
   end

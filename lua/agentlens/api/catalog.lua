@@ -203,12 +203,7 @@ local CREATE = {
 
 -- POST /catalog: the minimal push form; no capabilities, no raw card.
 function M.create(req)
-  local body, status, err_body = request_body.object(req)
-  if not body then
-    return status, err_body
-  end
-  local v
-  v, status, err_body = request_body.check(body, CREATE)
+  local v, status, err_body = request_body.parse(req, CREATE)
   if not v then
     return status, err_body
   end
@@ -326,12 +321,7 @@ local IMPORT = { fields = { { name = "url", required = true, trim = true, max = 
 
 -- POST /catalog/import {url, protocol?}: fetch (SSRF-guarded), then as register.
 function M.import(req)
-  local body, status, err_body = request_body.object(req)
-  if not body then
-    return status, err_body
-  end
-  local v
-  v, status, err_body = request_body.check(body, IMPORT)
+  local v, status, err_body = request_body.parse(req, IMPORT)
   if not v then
     return status, err_body
   end

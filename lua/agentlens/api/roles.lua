@@ -101,12 +101,7 @@ function M.get(req)
 end
 
 function M.create(req)
-  local body, status, err_body = request_body.object(req)
-  if not body then
-    return status, err_body
-  end
-  local v
-  v, status, err_body = request_body.check(body, CREATE)
+  local v, status, err_body = request_body.parse(req, CREATE)
   if not v then
     return status, err_body
   end
@@ -131,12 +126,7 @@ function M.create(req)
 end
 
 function M.update(req)
-  local body, status, err_body = request_body.object(req)
-  if not body then
-    return status, err_body
-  end
-  local v
-  v, status, err_body = request_body.check(body, UPDATE)
+  local v, status, err_body = request_body.parse(req, UPDATE)
   if not v then
     return status, err_body
   end

@@ -115,4 +115,13 @@ function M.check(body, spec)
   return values
 end
 
+-- parse(req, spec) -> checked values | nil, status, body: object(req), then check(body, spec).
+function M.parse(req, spec)
+  local body, status, err_body = M.object(req)
+  if not body then
+    return nil, status, err_body
+  end
+  return M.check(body, spec)
+end
+
 return M
