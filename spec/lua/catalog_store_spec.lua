@@ -262,7 +262,7 @@ describe("agentlens.store.catalog on " .. db.dialect(), function()
     assert.is_true(ok, tostring(items))
     assert.equal(60, total)
     assert.equal(50, #items)
-    assert.equal(3, calls, "count, page and one capabilities query, whatever the page size")
+    assert.equal(4, calls, "count, page ids, page rows and one capabilities query, whatever the page size")
     assert.equal("Paged 06", items[1].display_name)
     for _, it in ipairs(items) do
       local caps = want[it.id]
