@@ -6,31 +6,17 @@ local V = require "agentlens.lib.validate"
 local a2a = require "agentlens.protocols.a2a"
 local capability = require "agentlens.protocols.capability"
 
-local DIR = "spec/fixtures/cards/a2a/"
+local fixtures = require "card_fixtures"
 
 local function text(name)
-  local f = assert(io.open(DIR .. name, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
+  return fixtures.text("a2a/" .. name)
 end
 
 local function card(name)
-  return assert(json.decode(text(name)))
+  return fixtures.decoded("a2a/" .. name)
 end
 
--- Wire JSON of a value, decoded again: compares what clients would see.
-local function wire(v)
-  return json.decode(json.encode(v))
-end
-
-local function fields(list)
-  local out = {}
-  for _, e in ipairs(list) do
-    out[#out + 1] = e.field
-  end
-  return out
-end
+local wire, fields = fixtures.wire, fixtures.fields
 
 local function caps_of(entry, kind)
   local out = {}

@@ -6,30 +6,17 @@ local mcp = require "agentlens.protocols.mcp"
 local detect = require "agentlens.protocols.detect"
 local capability = require "agentlens.protocols.capability"
 
-local DIR = "spec/fixtures/cards/"
+local fixtures = require "card_fixtures"
 
 local function text(name)
-  local f = assert(io.open(DIR .. name, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
+  return fixtures.text("" .. name)
 end
 
 local function doc(name)
-  return assert(json.decode(text(name)))
+  return fixtures.decoded("" .. name)
 end
 
-local function wire(v)
-  return json.decode(json.encode(v))
-end
-
-local function fields(list)
-  local out = {}
-  for _, e in ipairs(list) do
-    out[#out + 1] = e.field
-  end
-  return out
-end
+local wire, fields = fixtures.wire, fixtures.fields
 
 local function wire_caps(entry)
   local out = {}
