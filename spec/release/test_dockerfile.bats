@@ -20,16 +20,8 @@ GLIBC_FROM_BASE=(
 )
 
 setup_file() {
-	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	export REPO
-	if [ -z "${AGENTLENS_BIN:-}" ]; then
-		AGENTLENS_BIN=$REPO/build/agentlens
-		if [ ! -x "$AGENTLENS_BIN" ]; then
-			[ -f "$REPO/build/CMakeCache.txt" ] || cmake -S "$REPO" -B "$REPO/build" >&3
-			cmake --build "$REPO/build" -j"$(nproc)" >&3
-		fi
-	fi
-	export AGENTLENS_BIN
+	load common
+	release_repo_and_binary
 	PY=$(command -v python3) || {
 		echo "python3 is needed" >&2
 		return 1

@@ -27,18 +27,11 @@ SETS="sqlite postgres no-discovery"
 PENDING_ENV="AGENTLENS_KUBERNETES_ENABLED"
 
 setup_file() {
-	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	load common
+	release_repo_and_binary
 	CHART=$REPO/deploy/helm/agentlens
 	HELM_SPEC=$REPO/spec/release/helm
-	export REPO CHART HELM_SPEC
-	if [ -z "${AGENTLENS_BIN:-}" ]; then
-		AGENTLENS_BIN=$REPO/build/agentlens
-		if [ ! -x "$AGENTLENS_BIN" ]; then
-			[ -f "$REPO/build/CMakeCache.txt" ] || cmake -S "$REPO" -B "$REPO/build" >&3
-			cmake --build "$REPO/build" -j"$(nproc)" >&3
-		fi
-	fi
-	export AGENTLENS_BIN
+	export CHART HELM_SPEC
 
 	local p
 	for p in go jq node npm yamllint; do

@@ -7,28 +7,9 @@
 #   bats spec/release/test_workflows.bats         (ctest -L release; AGENTLENS_BIN=the binary)
 
 setup_file() {
-	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	export REPO
-	if [ -z "${AGENTLENS_BIN:-}" ]; then
-		AGENTLENS_BIN=$REPO/build/agentlens
-		if [ ! -x "$AGENTLENS_BIN" ]; then
-			[ -f "$REPO/build/CMakeCache.txt" ] || cmake -S "$REPO" -B "$REPO/build" >&3
-			cmake --build "$REPO/build" -j"$(nproc)" >&3
-		fi
-	fi
-	export AGENTLENS_BIN
-	PY=
-	for p in python3 /usr/bin/python3; do
-		if command -v "$p" >/dev/null && "$p" -c 'import yaml' 2>/dev/null; then
-			PY=$(command -v "$p")
-			break
-		fi
-	done
-	[ -n "$PY" ] || {
-		echo "python3 with the yaml module is needed (Debian: python3-yaml)" >&2
-		return 1
-	}
-	export PY
+	load common
+	release_repo_and_binary
+	release_python_yaml || return 1
 	KNOWN_ENV=$("$AGENTLENS_BIN" --help | grep -o 'AGENTLENS_[A-Z0-9_]*' | sort -u | tr '\n' ' ')
 	export KNOWN_ENV
 }
