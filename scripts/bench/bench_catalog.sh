@@ -44,7 +44,7 @@ LIST_PATH='/api/v1/catalog?limit=50'
 SEARCH_TERMS=(invoice weather translate kubernetes summarize sql pdf calendar fraud payroll sentiment
 	image route ticket compliance genomics "customer support" inventory shipping "security audit")
 ADMIN_PASSWORD='Bench-Adm1n-Pass!'
-PG_SH=$BENCH_ROOT/spec/support/pg.sh
+PG_SH=$BENCH_PG_SH
 SEED=$BENCH_ROOT/scripts/bench/catalog_seed.lua
 REGISTER_JS=$BENCH_ROOT/scripts/bench/catalog_register.js
 CARD=$BENCH_ROOT/spec/fixtures/cards/a2a/v1.0-translation-agent.json
@@ -65,13 +65,9 @@ export AGENTLENS_JWT_SECRET=bench-secret-0123456789-abcdefghij-KLMNOP
 
 # The throwaway PostgreSQL server is stopped (and its directory removed) on every exit path,
 # after AgentLens (which holds connections to it).
-PG_DIR=
 catalog_cleanup() {
 	bench_cleanup
-	if [[ -n $PG_DIR ]]; then
-		"$PG_SH" stop "$PG_DIR" >/dev/null 2>&1 || bench_log "bench: could not stop the PostgreSQL server in $PG_DIR"
-		PG_DIR=
-	fi
+	bench_pg_stop
 }
 trap catalog_cleanup EXIT
 trap 'catalog_cleanup; trap - INT; kill -INT $$' INT
@@ -81,17 +77,7 @@ bench_tmpdir
 WORK=$BENCH_TMPDIR
 LOG=$WORK/step.log
 
-# step CMD...: runs CMD within what is left of the time budget (stderr to $LOG).
-step() {
-	local left=$((DEADLINE - SECONDS))
-	((left > 0)) || bench_die "the time budget of ${BUDGET} s is used up (BENCH_CATALOG_BUDGET)"
-	timeout --foreground -k 5 "$left" "$@" 2>"$LOG"
-}
-step_fail() {
-	bench_log "bench: $1 failed; its stderr:"
-	tail -n 20 "$LOG" >&2 || true
-	exit 1
-}
+BUDGET_SETTING=BENCH_CATALOG_BUDGET
 
 login_token() {
 	local out
@@ -152,9 +138,9 @@ write_wrk_scripts() {
 run_wrk() {
 	local label=$1 secs=$2 out
 	shift 2
-	if ! out=$(step wrk -t2 -c64 -d"${secs}s" --latency "$@"); then
+	if ! out=$(bench_step wrk -t2 -c64 -d"${secs}s" --latency "$@"); then
 		bench_log "bench: wrk $* failed: $out"
-		step_fail "wrk ($label)"
+		bench_step_fail "wrk ($label)"
 	fi
 	[[ ${BENCH_VERBOSE:-0} == 1 ]] && bench_log "$out"
 	RUN_OUT=$(bench_wrk_parse <<<"$out") || exit 1
@@ -162,7 +148,7 @@ run_wrk() {
 		"$(bench_get rps <<<"$RUN_OUT")" "$(bench_get p99_ms <<<"$RUN_OUT")" "$(bench_get requests <<<"$RUN_OUT")" \
 		"$(bench_get non2xx <<<"$RUN_OUT")" "$(bench_get socket_errors <<<"$RUN_OUT")"
 }
-warm() { step wrk -t2 -c64 -d"${BENCH_WARMUP_SECONDS:-2}s" "$@" >/dev/null 2>&1 || true; }
+warm() { bench_step wrk -t2 -c64 -d"${BENCH_WARMUP_SECONDS:-2}s" "$@" >/dev/null 2>&1 || true; }
 clean() { [[ $(bench_get non2xx <<<"$1") == 0 && $(bench_get socket_errors <<<"$1") == 0 ]]; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a != "n/a" && a + 0 <= b + 0) }'; }
 
@@ -178,7 +164,7 @@ verdict() { # verdict PASS|FAIL TEXT
 seed() {
 	local out
 	bench_log "bench: $1: seeding $ENTRIES entries with 10 capabilities each"
-	out=$(step "$bin" run "$SEED" "$ENTRIES" 10 500) || step_fail "agentlens run $SEED"
+	out=$(bench_step "$bin" run "$SEED" "$ENTRIES" 10 500) || bench_step_fail "agentlens run $SEED"
 	out=$(grep '^seed ' <<<"$out") || bench_die "no result line from catalog_seed.lua"
 	echo "  $out"
 }
@@ -245,8 +231,8 @@ register() {
 	shift
 	start_server "$dialect (register)" "$@"
 	bench_log "bench: $dialect: registering $CARDS cards, $REGISTER_CONCURRENCY in flight"
-	out=$(step node "$REGISTER_JS" "$BENCH_AGENTLENS_URL" "$TOKEN" "$CARD" "$CARDS" "$REGISTER_CONCURRENCY") ||
-		step_fail "node $REGISTER_JS"
+	out=$(bench_step node "$REGISTER_JS" "$BENCH_AGENTLENS_URL" "$TOKEN" "$CARD" "$CARDS" "$REGISTER_CONCURRENCY") ||
+		bench_step_fail "node $REGISTER_JS"
 	bench_stop "$BENCH_AGENTLENS_PID"
 	out=$(grep '^register ' <<<"$out") || bench_die "no result line from catalog_register.js"
 	echo "  $out"
@@ -269,16 +255,15 @@ bench_postgres() {
 	echo "== catalog postgres: $ENTRIES entries, $((ENTRIES * 10)) capabilities; wrk -t2 -c64 -d${SECONDS_RUN}s"
 	bench_log "bench: postgres: starting a throwaway server"
 	PG_DIR=$(mktemp -d /tmp/agentlens-bench-pg.XXXXXX)
-	step "$PG_SH" start "$PG_DIR" || step_fail "pg.sh start"
-	step "$PG_SH" createdb "$PG_DIR" agentlens_register || step_fail "pg.sh createdb"
+	bench_step "$PG_SH" start "$PG_DIR" || bench_step_fail "pg.sh start"
+	bench_step "$PG_SH" createdb "$PG_DIR" agentlens_register || bench_step_fail "pg.sh createdb"
 	# shellcheck source=/dev/null
 	. "$PG_DIR/env"
 	AGENTLENS_DATA_DIR=$WORK/pg-seed seed postgres
 	measure postgres
 	AGENTLENS_DB_POSTGRES_DBNAME=agentlens_register register postgres
 	unset "${!AGENTLENS_DB_@}" PGHOST PGPORT PGUSER PG_TEST_DIR PG_TEST_BIN PG_TEST_SH
-	"$PG_SH" stop "$PG_DIR" >/dev/null 2>&1 || bench_log "bench: could not stop the PostgreSQL server in $PG_DIR"
-	PG_DIR=
+	bench_pg_stop
 }
 
 read -r load1 _ </proc/loadavg || load1=n/a

@@ -39,7 +39,7 @@ PASSES=${BENCH_DB_PASSES:-2}
 DIALECTS=${BENCH_DB_DIALECTS:-sqlite postgres}
 BUDGET=${BENCH_DB_BUDGET:-110}
 TARGET=2.0
-PG_SH=$BENCH_ROOT/spec/support/pg.sh
+PG_SH=$BENCH_PG_SH
 LUA_SCRIPT=$BENCH_ROOT/scripts/bench/db_bench.lua
 [[ ${BENCH_DB_ROUNDS:-1} =~ ^[1-9][0-9]*$ ]] || bench_die "BENCH_DB_ROUNDS must be a positive integer"
 [[ $PASSES =~ ^[1-9][0-9]*$ ]] || bench_die "BENCH_DB_PASSES must be a positive integer"
@@ -52,12 +52,8 @@ bench_db=${BENCH_DB_BIN:-$(dirname "$bin")/spec/bench_db}
 command -v timeout >/dev/null 2>&1 || bench_die "timeout (coreutils) is not installed"
 
 # The throwaway PostgreSQL server is stopped (and its directory removed) on every exit path.
-PG_DIR=
 db_cleanup() {
-	if [[ -n $PG_DIR ]]; then
-		"$PG_SH" stop "$PG_DIR" >/dev/null 2>&1 || bench_log "bench: could not stop the PostgreSQL server in $PG_DIR"
-		PG_DIR=
-	fi
+	bench_pg_stop
 	bench_cleanup
 }
 trap db_cleanup EXIT
@@ -68,19 +64,7 @@ bench_tmpdir
 WORK=$BENCH_TMPDIR
 LOG=$WORK/step.log
 
-# step CMD...: runs CMD within what is left of the time budget (stderr to $LOG).
-step() {
-	local left=$((DEADLINE - SECONDS))
-	((left > 0)) || bench_die "the time budget of ${BUDGET} s is used up (BENCH_DB_BUDGET)"
-	timeout --foreground -k 5 "$left" "$@" 2>"$LOG"
-}
-
-# step_fail WHAT: explains a failed step (with the end of its stderr) and exits.
-step_fail() {
-	bench_log "bench: $1 failed; its stderr:"
-	tail -n 20 "$LOG" >&2 || true
-	exit 1
-}
+BUDGET_SETTING=BENCH_DB_BUDGET
 
 now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 per_op() { awk -v d="$1" -v n="$N" 'BEGIN { printf "%.3f\n", d / n }'; }
@@ -101,7 +85,7 @@ wall() {
 	for ((r = 0; r < ROUNDS; r++)); do
 		[[ -z $SETUP ]] || "$SETUP"
 		t0=$(now_us)
-		step "$@" >/dev/null || return 1
+		bench_step "$@" >/dev/null || return 1
 		t1=$(now_us)
 		best=$(smaller "$best" "$(per_op $((t1 - t0)))")
 	done
@@ -210,14 +194,14 @@ lua_pass() {
 # Runs db_bench.lua against the configured database; prints its result line.
 lua_api() {
 	local out
-	out=$(step "$bin" run "$LUA_SCRIPT" "$N" "$ROUNDS") || step_fail "agentlens run $LUA_SCRIPT"
+	out=$(bench_step "$bin" run "$LUA_SCRIPT" "$N" "$ROUNDS") || bench_step_fail "agentlens run $LUA_SCRIPT"
 	grep '^lua ' <<<"$out" || bench_die "no result line from db_bench.lua: $out"
 }
 
 # Runs bench_db with ARGS; prints its al_db_exec and raw lines.
 raw_driver() {
 	local out
-	out=$(step "$bench_db" "$@" "$N" "$ROUNDS") || step_fail "$bench_db $*"
+	out=$(bench_step "$bench_db" "$@" "$N" "$ROUNDS") || bench_step_fail "$bench_db $*"
 	grep -E '^(al_db_exec|raw) ' <<<"$out" || bench_die "no result lines from bench_db: $out"
 }
 
@@ -231,14 +215,14 @@ bench_sqlite() {
 	# The driver's settings: WAL (kept in the file) and synchronous=NORMAL (per connection).
 	sqlite_setup() {
 		rm -f -- "$cli" "$cli-wal" "$cli-shm"
-		step sqlite3 -bail "$cli" "PRAGMA journal_mode=WAL" "$CREATE_CLI" >/dev/null || step_fail "sqlite3 setup"
+		bench_step sqlite3 -bail "$cli" "PRAGMA journal_mode=WAL" "$CREATE_CLI" >/dev/null || bench_step_fail "sqlite3 setup"
 	}
 	SETUP=sqlite_setup
-	ins=$(wall sqlite3 -bail "$cli" "PRAGMA synchronous=NORMAL" ".read $WORK/insert.sql") || step_fail "sqlite3 insert.sql"
+	ins=$(wall sqlite3 -bail "$cli" "PRAGMA synchronous=NORMAL" ".read $WORK/insert.sql") || bench_step_fail "sqlite3 insert.sql"
 	SETUP=
-	count=$(step sqlite3 "$cli" "SELECT count(*) FROM bench_cli") || step_fail "sqlite3 count"
+	count=$(bench_step sqlite3 "$cli" "SELECT count(*) FROM bench_cli") || bench_step_fail "sqlite3 count"
 	[[ $count == "$N" ]] || bench_die "sqlite3: $count rows after insert.sql, expected $N"
-	read=$(wall sqlite3 -bail "$cli" "PRAGMA synchronous=NORMAL" ".read $WORK/read.sql") || step_fail "sqlite3 read.sql"
+	read=$(wall sqlite3 -bail "$cli" "PRAGMA synchronous=NORMAL" ".read $WORK/read.sql") || bench_step_fail "sqlite3 read.sql"
 	report sqlite "$LUA" "$AL" "$RAW" sqlite3 "$ins" "$read"
 }
 
@@ -247,7 +231,7 @@ bench_postgres() {
 	DIALECT=postgres ROUNDS=${BENCH_DB_ROUNDS:-3}
 	bench_log "bench: postgres: starting a throwaway server"
 	PG_DIR=$(mktemp -d /tmp/agentlens-bench-pg.XXXXXX)
-	step "$PG_SH" start "$PG_DIR" || step_fail "pg.sh start"
+	bench_step "$PG_SH" start "$PG_DIR" || bench_step_fail "pg.sh start"
 	# shellcheck source=/dev/null
 	. "$PG_DIR/env"
 	psql=$PG_TEST_BIN/psql pgbench=$PG_TEST_BIN/pgbench
@@ -255,30 +239,29 @@ bench_postgres() {
 	[[ -x $pgbench ]] || pgbench=$(command -v pgbench) || bench_die "pgbench is not installed (run: scripts/deps.sh bench)"
 	conn=(-h "$PGHOST" -p "$PGPORT" -U "$AGENTLENS_DB_POSTGRES_USER")
 	# A fresh server is slow for its first second or so: warm it up (discarded).
-	step "$bench_db" postgres 2000 1 >/dev/null || step_fail "bench_db postgres (warm-up)"
+	bench_step "$bench_db" postgres 2000 1 >/dev/null || bench_step_fail "bench_db postgres (warm-up)"
 	AGENTLENS_DATA_DIR=$WORK/pg-data api_and_driver postgres
 	bench_log "bench: postgres: psql and pgbench"
 	pg_setup() {
-		step "$psql" -X -q -v ON_ERROR_STOP=1 "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" \
+		bench_step "$psql" -X -q -v ON_ERROR_STOP=1 "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" \
 			-c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_cli" -c "$CREATE_CLI" >/dev/null ||
-			step_fail "psql setup"
+			bench_step_fail "psql setup"
 	}
 	SETUP=pg_setup
 	ins=$(wall "$psql" -X -q -v ON_ERROR_STOP=1 "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" -f "$WORK/insert.sql") ||
-		step_fail "psql -f insert.sql"
+		bench_step_fail "psql -f insert.sql"
 	SETUP=
-	count=$(step "$psql" -X -tA "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" -c "SELECT count(*) FROM bench_cli") ||
-		step_fail "psql count"
+	count=$(bench_step "$psql" -X -tA "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" -c "SELECT count(*) FROM bench_cli") ||
+		bench_step_fail "psql count"
 	[[ $count == "$N" ]] || bench_die "psql: $count rows after insert.sql, expected $N"
 	read=$(wall "$psql" -X -q -v ON_ERROR_STOP=1 "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" -f "$WORK/read.sql") ||
-		step_fail "psql -f read.sql"
-	step "$psql" -X -q -v ON_ERROR_STOP=1 "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" \
-		-c "CREATE TABLE bench_pgbench (id BIGINT PRIMARY KEY, name TEXT, n BIGINT)" >/dev/null || step_fail "psql setup"
-	pgb_ins=$(pgbench_us insert) || step_fail "pgbench insert.pgbench"
-	pgb_read=$(pgbench_us read) || step_fail "pgbench read.pgbench"
+		bench_step_fail "psql -f read.sql"
+	bench_step "$psql" -X -q -v ON_ERROR_STOP=1 "${conn[@]}" -d "$AGENTLENS_DB_POSTGRES_DBNAME" \
+		-c "CREATE TABLE bench_pgbench (id BIGINT PRIMARY KEY, name TEXT, n BIGINT)" >/dev/null || bench_step_fail "psql setup"
+	pgb_ins=$(pgbench_us insert) || bench_step_fail "pgbench insert.pgbench"
+	pgb_read=$(pgbench_us read) || bench_step_fail "pgbench read.pgbench"
 	report postgres "$LUA" "$AL" "$RAW" psql "$ins" "$read" "$pgb_ins" "$pgb_read"
-	"$PG_SH" stop "$PG_DIR" >/dev/null 2>&1 || bench_log "bench: could not stop the PostgreSQL server in $PG_DIR"
-	PG_DIR=
+	bench_pg_stop
 }
 
 # pgbench_us insert|read: µs per transaction (1e6 / pgbench's tps without the initial connection
@@ -286,7 +269,7 @@ bench_postgres() {
 pgbench_us() {
 	local best="" out tps r
 	for ((r = 0; r < ROUNDS; r++)); do
-		out=$(step "$pgbench" -n -M prepared -c 1 -t "$N" -f "$WORK/$1.pgbench" "${conn[@]}" \
+		out=$(bench_step "$pgbench" -n -M prepared -c 1 -t "$N" -f "$WORK/$1.pgbench" "${conn[@]}" \
 			"$AGENTLENS_DB_POSTGRES_DBNAME") || return 1
 		tps=$(awk '/^tps = / && /without initial connection time/ { print $3 }' <<<"$out")
 		below 0 "$tps" || {

@@ -336,3 +336,31 @@ bench_ratio() {
 bench_ge() {
 	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a != "n/a" && a + 0 >= b + 0) }'
 }
+
+# ---- helpers for benchmarks with a time budget and a throwaway PostgreSQL server ------------
+
+# A PostgreSQL server a benchmark started with spec/support/pg.sh lives in PG_DIR; bench_pg_stop
+# stops it (and removes the directory) and is safe to call on every exit path.
+BENCH_PG_SH=$BENCH_ROOT/spec/support/pg.sh
+PG_DIR=
+bench_pg_stop() {
+	if [[ -n $PG_DIR ]]; then
+		"$BENCH_PG_SH" stop "$PG_DIR" >/dev/null 2>&1 || bench_log "bench: could not stop the PostgreSQL server in $PG_DIR"
+		PG_DIR=
+	fi
+}
+
+# bench_step CMD...: runs CMD within what is left of DEADLINE (seconds since start), stderr to
+# $LOG; BUDGET (seconds) and BUDGET_SETTING (its variable's name) explain a spent budget.
+bench_step() {
+	local left=$((${DEADLINE:?set DEADLINE before bench_step} - SECONDS))
+	((left > 0)) || bench_die "the time budget of ${BUDGET} s is used up (${BUDGET_SETTING})"
+	timeout --foreground -k 5 "$left" "$@" 2>"$LOG"
+}
+
+# bench_step_fail WHAT: explains a failed step (with the end of its stderr) and exits.
+bench_step_fail() {
+	bench_log "bench: $1 failed; its stderr:"
+	tail -n 20 "$LOG" >&2 || true
+	exit 1
+}
