@@ -2,6 +2,7 @@
 // The HTTP host over real HTTP: health, errors, limits, assets, Lua handlers, reload, shutdown.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { luaTreeWithTestRoutes } from '../support/lua_tree.mjs';
 import { eventually, rawRequest, sleep, startServer, statusOf } from '../support/server.mjs';
@@ -249,6 +250,55 @@ describe('graceful shutdown', () => {
     } finally {
       await server.stop();
       rmSync(tree.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('connection limits', () => {
+  // Resolves with the milliseconds until the server closed a socket that sent `text`.
+  function closedAfter(port, text, timeoutMs = 8000) {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error('the server kept the connection open')); }, timeoutMs);
+      sock.on('data', () => {});
+      sock.on('error', () => {});
+      sock.on('close', () => { clearTimeout(timer); resolve(Date.now() - started); });
+    });
+  }
+
+  it('closes a connection whose request head stalls past http.header_timeout', async () => {
+    const server = await startServer({ args: ['--http-header-timeout', '1s', '--http-idle-timeout', '30s'] });
+    try {
+      const ms = await closedAfter(server.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      assert.ok(ms >= 900 && ms < 4000, `closed after ${ms} ms`);
+      assert.equal((await server.fetch('/healthz')).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('holds connections beyond http.max_connections until a slot frees', async () => {
+    const server = await startServer({ args: ['--http-max-connections', '2', '--http-workers', '1'] });
+    const held = [];
+    let third;
+    try {
+      for (let i = 0; i < 2; i++) {
+        held.push(await new Promise((resolve) => { const s = net.connect(server.port, '127.0.0.1', () => resolve(s)); }));
+      }
+      await sleep(100);
+      let answer = '';
+      third = net.connect(server.port, '127.0.0.1', () => third.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
+      third.on('data', (d) => { answer += d; });
+      third.on('error', () => {});
+      await sleep(1000);
+      assert.equal(answer, '', 'no answer while both slots are taken');
+      for (const s of held) s.destroy();
+      await eventually(() => statusOf(answer) === 200, { timeoutMs: 5000 });
+    } finally {
+      for (const s of held) s.destroy();
+      third?.destroy();
+      await server.stop();
     }
   });
 });
