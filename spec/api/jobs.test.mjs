@@ -111,6 +111,9 @@ describe('background jobs disabled', () => {
   });
 });
 
+const LEADER_LOCK = "locktype = 'advisory' AND objid = 1853049442"
+  + ' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())';
+
 describe('leader election', { skip: DIALECT !== 'postgres' && 'PostgreSQL only' }, () => {
   const servers = [];
   let tree;
@@ -151,13 +154,14 @@ describe('leader election', { skip: DIALECT !== 'postgres' && 'PostgreSQL only' 
   it('loses leadership with its connection and takes it back', async () => {
     const b = servers[1];
     // End the session that holds the leader lock (as a database restart or network cut would).
-    sqlCli(b, "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = 1853049442");
+    // pg_locks is cluster-wide: other suites' servers hold the same key in their own databases.
+    sqlCli(b, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE ${LEADER_LOCK}`);
     await b.waitForLog((e) => e.msg?.startsWith('lost leadership'), 3000);
     const lost = b.logs.find((e) => e.msg?.startsWith('lost leadership'));
     await eventually(() => b.logs.filter((e) => e.msg?.startsWith('became leader')).length >= 2, { timeoutMs: 4000 });
     const regained = b.logs.filter((e) => e.msg?.startsWith('became leader'))[1];
     assert.ok(logTime(regained) >= logTime(lost));
-    const held = sqlCli(b, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 1853049442 AND granted");
+    const held = sqlCli(b, `SELECT count(*) FROM pg_locks WHERE ${LEADER_LOCK} AND granted`);
     assert.equal(held, '1');
     const since = logTime(regained);
     await eventually(() => jobRows(b).some((r) => r.process === 'B' && r.at >= since), { timeoutMs: 2000 });
