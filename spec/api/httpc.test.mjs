@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // agentlens.httpc through `agentlens run`: the SSRF guard (loopback, a name resolving to it, a
 // redirect to a refused address, the operator's allow list), redirect limits, timeouts, the
-// response size cap, JSON-only responses and concurrent batches, against local node servers.
+// response size cap, JSON-only responses and concurrent batches, against local node servers;
+// httpc.stream (chunks as they arrive, a clean early end, callback errors, idle timeout, size
+// cap, nested requests) and client TLS (CA file, client certificate) against a local HTTPS server.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BIN, tempDir } from '../support/server.mjs';
@@ -41,6 +44,36 @@ end
 out.elapsed_ms = (time.monotonic() - t0) * 1000
 out.peak_after_kib = peak_kib()
 io.write(json.encode(out), "\\n")
+`;
+
+// httpc.stream: spec.stream is the request; spec.stop_after ends the stream (on_data returns
+// false) after that many chunks; spec.raise_after raises in on_data; spec.nested makes a plain
+// httpc.request from inside on_data. Prints the outcome, the chunks' count, bytes and text, and
+// the arrival time of each chunk relative to the start.
+const STREAM_SCRIPT = `
+local httpc = require "agentlens.httpc"
+local json = require "agentlens.json"
+local time = require "agentlens.time"
+local spec = json.decode(arg[1])
+local req = spec.stream
+local chunks, bytes, text, at, nested = 0, 0, {}, {}, json.null
+local t0 = time.monotonic()
+req.on_data = function(chunk)
+  chunks = chunks + 1
+  bytes = bytes + #chunk
+  if bytes <= 65536 then text[#text + 1] = chunk end
+  at[#at + 1] = (time.monotonic() - t0) * 1000
+  if spec.nested and chunks == 1 then
+    local r, msg = httpc.request(spec.nested)
+    nested = r and r.body or msg
+  end
+  if spec.raise_after and chunks >= spec.raise_after then error("boom in on_data", 0) end
+  if spec.stop_after and chunks >= spec.stop_after then return false end
+end
+local r, msg, code = httpc.stream(req)
+io.write(json.encode({ response = r or json.null, error = msg or json.null, code = code or json.null,
+  chunks = chunks, bytes = bytes, text = table.concat(text), at = at, nested = nested,
+  elapsed_ms = (time.monotonic() - t0) * 1000 }), "\\n")
 `;
 
 const dirs = [];
@@ -106,6 +139,32 @@ function handle(req, res) {
     res.writeHead(302, { Location: `http://127.0.0.2:${otherPort}/json` });
     return res.end();
   }
+  if ((m = p.match(/^\/lines\/(\d+)$/))) { // n lines, 100 ms apart
+    const n = Number(m[1]);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    let i = 0;
+    const tick = () => {
+      if (res.destroyed) return;
+      if (i === n) return res.end();
+      res.write(`${JSON.stringify({ i })}\n`);
+      i += 1;
+      setTimeout(tick, 100);
+    };
+    return tick();
+  }
+  if (p === '/forever') { // a line every 50 ms until the client goes away
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const timer = setInterval(() => { if (res.destroyed) clearInterval(timer); else res.write('{"tick":1}\n'); }, 50);
+    res.on('close', () => clearInterval(timer));
+    return undefined;
+  }
+  if (p === '/one-then-silence') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.write('{"first":true}\n');
+    hanging.add(res);
+    return undefined;
+  }
+  if (p === '/gone') return json(res, 410, { kind: 'Status', code: 410 });
   if (p === '/hang') {
     hanging.add(res); // never answered; closed in after()
     return undefined;
@@ -396,5 +455,216 @@ describe('httpc.request_many', () => {
     const r = await runLua(script, [JSON.stringify({ many: [] })]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.out.results, []);
+  });
+});
+
+// ---- streams ----------------------------------------------------------------------------------
+
+async function stream(spec, env = {}) {
+  const file = path.join(work, 'stream.lua');
+  writeFileSync(file, STREAM_SCRIPT);
+  const r = await runLua(file, [JSON.stringify(spec)], env);
+  assert.equal(r.status, 0, `agentlens run failed (${r.status ?? r.signal}):\n${r.stderr}`);
+  assert.ok(r.out, `no JSON result line:\n${r.stdout}\n${r.stderr}`);
+  return r.out;
+}
+
+describe('httpc.stream', () => {
+  it('hands each chunk to on_data as it arrives and returns the response without a body', async () => {
+    const r = await stream({ stream: { url: url('/lines/5'), ssrf_guard: false } });
+    assert.equal(r.code, null, r.error);
+    assert.equal(r.response.status, 200);
+    assert.equal(r.response.headers['content-type'], 'application/json');
+    assert.equal(r.response.body, undefined);
+    assert.equal(r.response.url, url('/lines/5'));
+    assert.equal(r.text, [0, 1, 2, 3, 4].map((i) => `{"i":${i}}\n`).join(''));
+    assert.equal(r.chunks, 5, 'lines sent 100 ms apart arrive as separate chunks');
+    // the first line came long before the last: delivered while the response was still going
+    assert.ok(r.at[4] - r.at[0] >= 300, `chunk times ${r.at}`);
+  });
+
+  it('ends cleanly when on_data returns false, with the response table', async () => {
+    const r = await stream({ stream: { url: url('/forever'), ssrf_guard: false }, stop_after: 3 });
+    assert.equal(r.code, null, r.error);
+    assert.equal(r.response.status, 200);
+    assert.equal(r.chunks, 3);
+    assert.ok(r.elapsed_ms < 5000, `took ${r.elapsed_ms} ms`);
+  });
+
+  it('returns an error raised in on_data as nil, message, "callback"', async () => {
+    const r = await stream({ stream: { url: url('/forever'), ssrf_guard: false }, raise_after: 2 });
+    assert.equal(r.response, null);
+    assert.equal(r.code, 'callback');
+    assert.equal(r.error, 'callback: on_data: boom in on_data');
+    assert.equal(r.chunks, 2);
+  });
+
+  it('ends with "timeout" when no byte arrives for idle_timeout_ms', async () => {
+    const r = await stream({ stream: { url: url('/one-then-silence'), ssrf_guard: false, idle_timeout_ms: 400 } });
+    assert.equal(r.code, 'timeout', r.error);
+    assert.equal(r.error, 'timeout: no data received for 400 ms');
+    assert.equal(r.chunks, 1);
+    assert.ok(r.elapsed_ms >= 350 && r.elapsed_ms < 3000, `took ${r.elapsed_ms} ms`);
+  });
+
+  it('keeps a stream with steady data alive past idle_timeout_ms; timeout_ms bounds it', async () => {
+    const r = await stream({ stream: { url: url('/forever'), ssrf_guard: false, idle_timeout_ms: 300, timeout_ms: 1200 } });
+    assert.equal(r.code, 'timeout', r.error);
+    assert.match(r.error, /^timeout: no complete response within 1200 ms/);
+    assert.ok(r.chunks >= 5, `${r.chunks} chunks`);
+  });
+
+  it('ends with "too large" at max_bytes over the whole stream', async () => {
+    const r = await stream({ stream: { url: url('/big-chunked'), ssrf_guard: false, max_bytes: MiB } });
+    assert.equal(r.code, 'too large', r.error);
+    assert.equal(r.error, `too large: stream larger than ${MiB} bytes`);
+    assert.ok(r.bytes <= MiB, `${r.bytes} bytes delivered`);
+  });
+
+  it('streams a body larger than the request default size cap when no max_bytes is given', async () => {
+    const r = await stream({ stream: { url: url('/big-length'), ssrf_guard: false } });
+    assert.equal(r.code, null, r.error);
+    assert.equal(r.bytes, BIG);
+  });
+
+  it('passes on an error status with its body (a watch answering 410 Gone)', async () => {
+    const r = await stream({ stream: { url: url('/gone'), ssrf_guard: false } });
+    assert.equal(r.code, null, r.error);
+    assert.equal(r.response.status, 410);
+    assert.deepEqual(JSON.parse(r.text), { kind: 'Status', code: 410 });
+  });
+
+  it('applies the SSRF guard like httpc.request', async () => {
+    const r = await stream({ stream: { url: url('/forever') } });
+    assert.equal(r.code, 'refused');
+    assert.equal(r.chunks, 0);
+  });
+
+  it('allows a nested httpc.request from inside on_data', async () => {
+    const r = await stream({
+      stream: { url: url('/lines/3'), ssrf_guard: false },
+      nested: { url: url('/json'), ssrf_guard: false },
+    });
+    assert.equal(r.code, null, r.error);
+    assert.deepEqual(JSON.parse(r.nested), { ok: true, path: '/json' });
+    assert.equal(r.chunks, 3);
+  });
+
+  it('refuses bad arguments with a clear error', async () => {
+    const file = path.join(work, 'stream-bad.lua');
+    writeFileSync(file, `
+local httpc = require "agentlens.httpc"
+local cases = {
+  { url = "http://127.0.0.1:1/" },
+  { url = "http://127.0.0.1:1/", on_data = print, idle_timeout_ms = 0 },
+  { url = "http://127.0.0.1:1/", on_data = print, tls = { ca_file = 1 } },
+  { url = "http://127.0.0.1:1/", on_data = print, tls = { key_file = "k.pem" } },
+  { url = "http://127.0.0.1:1/", on_data = print, tls = { nope = true } },
+  { url = "http://127.0.0.1:1/", on_data = print, wat = 1 },
+}
+for _, c in ipairs(cases) do
+  local ok, err = pcall(httpc.stream, c)
+  io.write(tostring(ok), " ", tostring(err), "\\n")
+end
+`);
+    const r = await runLua(file, []);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(lines, [
+      'false httpc.stream: on_data must be a function',
+      'false httpc.stream: idle_timeout_ms must be an integer from 1 to 604800000',
+      'false httpc.stream: ca_file must be a non-empty file name',
+      'false httpc.stream: tls.key_file needs tls.cert_file',
+      'false httpc.stream: unknown tls field nope',
+      'false httpc.stream: unknown field wat',
+    ]);
+  });
+});
+
+// ---- client TLS ---------------------------------------------------------------------------------
+
+describe('httpc: client TLS (CA file, client certificate)', () => {
+  let tlsDir;
+  let server;
+  let port;
+  const seen = [];
+
+  before(async () => {
+    tlsDir = path.join(work, 'tls');
+    mkdirSync(tlsDir);
+    const ssl = (...args) => execFileSync('openssl', args, { cwd: tlsDir, stdio: 'pipe' });
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1',
+      '-subj', '/CN=test-ca');
+    writeFileSync(path.join(tlsDir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt',
+      '-days', '1', '-extfile', 'san.ext');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=agentlens-client');
+    ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt',
+      '-days', '1');
+    const read = (f) => readFileSync(path.join(tlsDir, f));
+    server = https.createServer({
+      key: read('server.key'), cert: read('server.crt'), ca: read('ca.crt'), requestCert: true, rejectUnauthorized: false,
+    }, (req, res) => {
+      const peer = req.socket.getPeerCertificate();
+      const cn = req.socket.authorized ? peer.subject?.CN : null;
+      seen.push(cn);
+      if (!cn) return json(res, 401, { error: 'client certificate required' });
+      if (req.url === '/watch') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write(`${JSON.stringify({ cn })}\n`);
+        return res.end();
+      }
+      return json(res, 200, { cn });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = server.address().port;
+  });
+
+  after(() => {
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  const f = (name) => path.join(tlsDir, name);
+
+  it('verifies the server against tls.ca_file and presents the client certificate', async () => {
+    const r = await request({
+      url: `https://127.0.0.1:${port}/x`, ssrf_guard: false,
+      tls: { ca_file: f('ca.crt'), cert_file: f('client.crt'), key_file: f('client.key') },
+    });
+    assert.equal(r.code, null, r.error);
+    assert.equal(r.response.status, 200);
+    assert.deepEqual(JSON.parse(r.response.body), { cn: 'agentlens-client' });
+  });
+
+  it('streams over TLS with a client certificate', async () => {
+    const r = await stream({
+      stream: {
+        url: `https://127.0.0.1:${port}/watch`, ssrf_guard: false,
+        tls: { ca_file: f('ca.crt'), cert_file: f('client.crt'), key_file: f('client.key') },
+      },
+    });
+    assert.equal(r.code, null, r.error);
+    assert.deepEqual(JSON.parse(r.text), { cn: 'agentlens-client' });
+  });
+
+  it('fails with "tls" when the server is not signed by a trusted CA', async () => {
+    const r = await request({ url: `https://127.0.0.1:${port}/x`, ssrf_guard: false });
+    assert.equal(r.code, 'tls', r.error);
+  });
+
+  it('connects without verification when insecure_skip_verify is set (no client cert: 401)', async () => {
+    const r = await request({ url: `https://127.0.0.1:${port}/x`, ssrf_guard: false, tls: { insecure_skip_verify: true } });
+    assert.equal(r.code, null, r.error);
+    assert.equal(r.response.status, 401);
+  });
+
+  it('fails with "tls" on a missing client certificate file', async () => {
+    const r = await request({
+      url: `https://127.0.0.1:${port}/x`, ssrf_guard: false,
+      tls: { ca_file: f('ca.crt'), cert_file: f('missing.crt'), key_file: f('client.key') },
+    });
+    assert.equal(r.code, 'tls', r.error);
   });
 });

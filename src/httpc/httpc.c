@@ -31,6 +31,8 @@ static const char *const code_names[] = {
 	[AL_HTTPC_BAD_URL] = "bad url",
 	[AL_HTTPC_NOT_JSON] = "not json",
 	[AL_HTTPC_ERROR] = "error",
+	[AL_HTTPC_STOPPED] = "stopped",
+	[AL_HTTPC_CALLBACK] = "callback",
 };
 
 const char *al_httpc_code_name(enum al_httpc_code code)
@@ -100,6 +102,11 @@ struct xfer {
 	size_t nh, caph, header_bytes;
 	long status;
 	bool body_started;
+	/* streams (al_httpc_stream) */
+	bool streaming;
+	struct al_buf pending; /* received, not yet handed to the chunk callback */
+	size_t streamed;       /* body bytes of the whole stream */
+	uint64_t rx;           /* bytes received (headers and body): the idle timer's progress */
 	enum al_httpc_code abort_code; /* set by a callback that stopped the transfer */
 	char abort_msg[256];
 	char refused[256]; /* the first address the guard refused */
@@ -138,6 +145,7 @@ static void hop_reset(struct xfer *x)
 	x->nh = x->caph = x->header_bytes = 0;
 	x->status = 0;
 	x->body_started = false;
+	al_buf_free(&x->pending);
 	x->abort_code = AL_HTTPC_OK;
 	x->abort_msg[0] = x->refused[0] = x->errbuf[0] = '\0';
 }
@@ -177,6 +185,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
 	size_t len = size * nmemb;
+	x->rx += len;
 	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue, for example): forget the previous one's headers */
 		free_headers(x->h, x->nh);
@@ -248,6 +257,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 				 find_header(x, "content-type") ? find_header(x, "content-type") : "missing", x->status);
 			return stop(x, AL_HTTPC_NOT_JSON, msg);
 		}
+	}
+	x->rx += len;
+	if (x->streaming) {
+		if (is_redirect(x->status))
+			return len; /* never used */
+		if (len > x->max_bytes - x->streamed) {
+			snprintf(msg, sizeof msg, "stream larger than %zu bytes", x->max_bytes);
+			return stop(x, AL_HTTPC_TOO_LARGE, msg);
+		}
+		if (!al_buf_append(&x->pending, data, len))
+			return stop(x, AL_HTTPC_ERROR, "out of memory");
+		x->streamed += len;
+		return len;
 	}
 	if (len > x->max_bytes - x->body.len) {
 		snprintf(msg, sizeof msg, "response larger than %zu bytes", x->max_bytes);
@@ -351,15 +373,16 @@ static int64_t ms_left(const struct xfer *x)
 
 /* Sets up a transfer; false (resp filled) when the request cannot start. */
 static bool xfer_begin(struct xfer *x, const struct al_httpc_request *req, struct al_httpc_response *resp,
-		       CURL *easy)
+		       CURL *easy, bool streaming)
 {
-	*x = (struct xfer){.req = req, .resp = resp, .easy = easy};
+	*x = (struct xfer){.req = req, .resp = resp, .easy = easy, .streaming = streaming};
 	memset(resp, 0, sizeof *resp);
 	x->start_ns = al_monotonic_ns();
-	x->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : AL_HTTPC_DEFAULT_TIMEOUT_MS;
+	/* a stream has no total limit and no size cap unless asked for */
+	x->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : streaming ? 0 : AL_HTTPC_DEFAULT_TIMEOUT_MS;
 	x->connect_timeout_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : AL_HTTPC_DEFAULT_CONNECT_TIMEOUT_MS;
-	x->deadline_ns = x->start_ns + x->timeout_ms * 1000000;
-	x->max_bytes = req->max_bytes > 0 ? req->max_bytes : AL_HTTPC_DEFAULT_MAX_BYTES;
+	x->deadline_ns = x->timeout_ms > 0 ? x->start_ns + x->timeout_ms * 1000000 : INT64_MAX;
+	x->max_bytes = req->max_bytes > 0 ? req->max_bytes : streaming ? SIZE_MAX : AL_HTTPC_DEFAULT_MAX_BYTES;
 	x->max_redirects = req->max_redirects >= 0 ? req->max_redirects : AL_HTTPC_DEFAULT_MAX_REDIRECTS;
 	x->allow = req->allow;
 	x->method = req->method ? req->method : "GET";
@@ -395,7 +418,7 @@ static bool hop_setup(struct xfer *x)
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L); /* manual, so that each hop is checked */
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, (long)left);
+	SET(CURLOPT_TIMEOUT_MS, x->timeout_ms > 0 ? (long)left : 0L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
 	SET(CURLOPT_PROXY, ""); /* never an environment proxy: the guard must see the real peer */
 	SET(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -409,12 +432,19 @@ static bool hop_setup(struct xfer *x)
 	SET(CURLOPT_ACCEPT_ENCODING, ""); /* the size cap applies to the decoded body */
 	SET(CURLOPT_USERAGENT, USER_AGENT);
 	SET(CURLOPT_HTTPHEADER, x->hdrs);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSL_VERIFYPEER, x->req->insecure_tls ? 0L : 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, x->req->insecure_tls ? 0L : 2L);
+	if (x->req->ca_file && x->req->ca_file[0])
+		SET(CURLOPT_CAINFO, x->req->ca_file);
+	if (x->req->cert_file && x->req->cert_file[0])
+		SET(CURLOPT_SSLCERT, x->req->cert_file);
+	if (x->req->key_file && x->req->key_file[0])
+		SET(CURLOPT_SSLKEY, x->req->key_file);
 	if (strcmp(x->method, "HEAD") == 0) {
 		SET(CURLOPT_NOBODY, 1L);
 	} else {
-		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_bytes); /* early stop on Content-Length */
+		if (x->max_bytes != SIZE_MAX) /* early stop on Content-Length */
+			SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_bytes);
 		if (x->send_body) {
 			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(x->req->body ? x->req->body_len : 0));
 			SET(CURLOPT_POSTFIELDS, x->req->body ? x->req->body : "");
@@ -460,6 +490,8 @@ static bool curl_failure(struct xfer *x, CURLcode rc)
 	const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
+		if (x->timeout_ms == 0)
+			return fail(x, AL_HTTPC_TIMEOUT, "%s", why); /* the connect timeout of a stream */
 		return fail(x, AL_HTTPC_TIMEOUT, "no complete response within %lld ms (%s)", (long long)x->timeout_ms,
 			    why);
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -621,7 +653,7 @@ void al_httpc_thread_close(void)
 bool al_httpc_fetch(const struct al_httpc_request *req, struct al_httpc_response *resp)
 {
 	struct xfer x;
-	if (xfer_begin(&x, req, resp, thread_handle(req))) {
+	if (xfer_begin(&x, req, resp, thread_handle(req), false)) {
 		while (hop_setup(&x) && hop_finish(&x, curl_easy_perform(x.easy)))
 			;
 	}
@@ -642,7 +674,7 @@ static bool start_next(CURLM *multi, struct xfer *x, CURL *easy, const struct al
 {
 	while (*next < n) {
 		size_t i = (*next)++;
-		if (xfer_begin(x, &reqs[i], &resps[i], easy)) {
+		if (xfer_begin(x, &reqs[i], &resps[i], easy, false)) {
 			x->no_reuse = no_reuse;
 			if (hop_setup(x)) {
 				CURLMcode mc = curl_multi_add_handle(multi, easy);
@@ -660,7 +692,7 @@ static void fail_all(const struct al_httpc_request *reqs, size_t n, struct al_ht
 {
 	for (size_t i = 0; i < n; i++) {
 		struct xfer x;
-		xfer_begin(&x, &reqs[i], &resps[i], NULL); /* fills "cannot create a curl handle" */
+		xfer_begin(&x, &reqs[i], &resps[i], NULL, false); /* fills "cannot create a curl handle" */
 		xfer_end(&x);
 	}
 }
@@ -751,4 +783,102 @@ void al_httpc_response_free(struct al_httpc_response *resp)
 	resp->body = resp->url = NULL;
 	resp->headers = NULL;
 	resp->nheaders = resp->body_len = 0;
+}
+
+/* ---- streams ------------------------------------------------------------------------------- */
+
+static _Thread_local bool (*stop_check)(void *ud);
+static _Thread_local void *stop_check_ud;
+
+void al_httpc_thread_set_stop_check(bool (*check)(void *ud), void *ud)
+{
+	stop_check = check;
+	stop_check_ud = ud;
+}
+
+bool al_httpc_thread_should_stop(void)
+{
+	return stop_check && stop_check(stop_check_ud);
+}
+
+#define STREAM_POLL_MS 100 /* how often a stream looks at its stop check and idle timer */
+
+/* Runs the current hop of a stream on multi until it ends; returns curl's result for it (the
+ * outcome of an early end is in x->abort_code). */
+static CURLcode stream_hop(struct xfer *x, CURLM *multi, al_httpc_chunk_fn on_chunk, void *ud)
+{
+	CURLMcode mc = curl_multi_add_handle(multi, x->easy);
+	if (mc != CURLM_OK) {
+		stop(x, AL_HTTPC_ERROR, curl_multi_strerror(mc));
+		return CURLE_OK;
+	}
+	CURLcode rc = CURLE_OK;
+	int64_t idle_ns = x->req->idle_timeout_ms > 0 ? x->req->idle_timeout_ms * 1000000 : 0;
+	int64_t last_rx = al_monotonic_ns();
+	uint64_t seen_rx = x->rx;
+	for (;;) {
+		int running;
+		mc = curl_multi_perform(multi, &running);
+		if (x->pending.len > 0 && x->abort_code == AL_HTTPC_OK) {
+			char err[256] = "";
+			enum al_httpc_chunk_result r = on_chunk(ud, x->pending.data, x->pending.len, err, sizeof err);
+			al_buf_reset(&x->pending);
+			if (r == AL_HTTPC_CHUNK_DONE)
+				break; /* a clean end: rc stays OK */
+			if (r != AL_HTTPC_CHUNK_MORE) {
+				stop(x, AL_HTTPC_CALLBACK, err[0] ? err : "the chunk callback failed");
+				break;
+			}
+		}
+		bool done = false;
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			if (msg->msg == CURLMSG_DONE) {
+				rc = msg->data.result;
+				done = true;
+			}
+		}
+		if (done)
+			break;
+		if (mc != CURLM_OK) {
+			stop(x, AL_HTTPC_ERROR, curl_multi_strerror(mc));
+			break;
+		}
+		int64_t now = al_monotonic_ns();
+		if (x->rx != seen_rx) {
+			seen_rx = x->rx;
+			last_rx = now;
+		}
+		if (al_httpc_thread_should_stop()) {
+			stop(x, AL_HTTPC_STOPPED, "the stream was stopped (shutting down or the job was asked to stop)");
+			break;
+		}
+		if (idle_ns > 0 && now - last_rx >= idle_ns) {
+			char why[96];
+			snprintf(why, sizeof why, "no data received for %lld ms", (long long)x->req->idle_timeout_ms);
+			stop(x, AL_HTTPC_TIMEOUT, why);
+			break;
+		}
+		curl_multi_poll(multi, NULL, 0, STREAM_POLL_MS, NULL);
+	}
+	curl_multi_remove_handle(multi, x->easy);
+	return rc;
+}
+
+bool al_httpc_stream(const struct al_httpc_request *req, struct al_httpc_response *resp, al_httpc_chunk_fn on_chunk,
+		     void *ud)
+{
+	/* A handle of its own: the chunk callback may use the thread's handle for other requests. */
+	CURLM *multi = curl_multi_init();
+	CURL *easy = multi ? curl_easy_init() : NULL;
+	struct xfer x;
+	if (xfer_begin(&x, req, resp, easy, true)) {
+		while (hop_setup(&x) && hop_finish(&x, stream_hop(&x, multi, on_chunk, ud)))
+			;
+	}
+	xfer_end(&x);
+	curl_easy_cleanup(easy);
+	curl_multi_cleanup(multi);
+	return resp->code == AL_HTTPC_OK;
 }

@@ -29,10 +29,12 @@ enum al_httpc_code {
 	AL_HTTPC_BAD_URL,
 	AL_HTTPC_NOT_JSON,
 	AL_HTTPC_ERROR,
+	AL_HTTPC_STOPPED,  /* a stream ended because the thread's stop check said so */
+	AL_HTTPC_CALLBACK, /* a stream's chunk callback failed */
 };
 
 /* "timeout", "connection refused", "dns", "tls", "too large", "refused", "too many redirects",
- * "bad url", "not json", "error" ("ok" for AL_HTTPC_OK). */
+ * "bad url", "not json", "error", "stopped", "callback" ("ok" for AL_HTTPC_OK). */
 const char *al_httpc_code_name(enum al_httpc_code code);
 
 /* Borrowed by al_httpc_fetch for the duration of the call. Zero values mean the defaults. */
@@ -50,6 +52,13 @@ struct al_httpc_request {
 	bool ssrf_guard;             /* refuse blocked addresses unless in allow */
 	const struct al_netlist *allow;
 	bool json_only;              /* the final response must be application/json or +json */
+	/* TLS (all optional): a CA bundle used instead of the system's, a client certificate and its
+	 * key (PEM files), and no verification of the server at all (insecure_tls). */
+	const char *ca_file, *cert_file, *key_file;
+	bool insecure_tls;
+	/* al_httpc_stream only: no byte received for this long ends it with AL_HTTPC_TIMEOUT (0 =
+	 * no idle limit); timeout_ms 0 means no total limit and max_bytes caps the whole stream. */
+	int64_t idle_timeout_ms;
 };
 
 struct al_httpc_header {
@@ -90,6 +99,29 @@ bool al_httpc_fetch(const struct al_httpc_request *req, struct al_httpc_response
 void al_httpc_fetch_many(const struct al_httpc_request *reqs, size_t n, struct al_httpc_response *resps,
 			 size_t concurrency);
 void al_httpc_response_free(struct al_httpc_response *resp);
+
+/* What a stream's chunk callback tells the stream. */
+enum al_httpc_chunk_result {
+	AL_HTTPC_CHUNK_MORE,  /* go on */
+	AL_HTTPC_CHUNK_DONE,  /* end the transfer cleanly: the response is still OK */
+	AL_HTTPC_CHUNK_ERROR, /* end it with AL_HTTPC_CALLBACK; the callback wrote the message */
+};
+typedef enum al_httpc_chunk_result (*al_httpc_chunk_fn)(void *ud, const char *data, size_t len, char *err,
+							 size_t errlen);
+
+/* Streams req's final response body to on_chunk as it arrives, on the calling thread (outside
+ * curl's callbacks, so the callback may itself use al_httpc_fetch), on a handle of its own. The
+ * response's body stays empty; status, headers and url are filled. A redirect's body is never
+ * passed on. Ends with AL_HTTPC_STOPPED within ~100 ms once the thread's stop check is true,
+ * even on a silent connection. Returns resp->code == AL_HTTPC_OK. */
+bool al_httpc_stream(const struct al_httpc_request *req, struct al_httpc_response *resp, al_httpc_chunk_fn on_chunk,
+		     void *ud);
+
+/* The calling thread's stop check for streams (NULL to remove): a function asked every ~100 ms
+ * whether the thread's work must end (a background job being stopped). */
+void al_httpc_thread_set_stop_check(bool (*check)(void *ud), void *ud);
+/* Whether the calling thread's stop check says stop (false without one). */
+bool al_httpc_thread_should_stop(void);
 /* Closes the calling thread's handles (they are also closed when a thread exits). */
 void al_httpc_thread_close(void);
 

@@ -24,8 +24,15 @@
 
 /* ---- arguments: checked completely (may raise) before anything is allocated ---------------- */
 
-static const char *const request_keys[] = {"url", "method", "headers", "body", "timeout_ms", "connect_timeout_ms",
-					   "max_bytes", "max_redirects", "ssrf_guard", "json_only", NULL};
+static const char *const request_keys[] = {"url",	      "method",	    "headers",	 "body",
+					   "timeout_ms", "connect_timeout_ms", "max_bytes", "max_redirects",
+					   "ssrf_guard", "json_only",	      "tls",	   NULL};
+/* httpc.stream takes these too */
+static const char *const stream_keys[] = {"idle_timeout_ms", "on_data", NULL};
+static const char *const tls_keys[] = {"ca_file", "cert_file", "key_file", "insecure_skip_verify", NULL};
+
+#define MAX_STREAM_MS (7LL * 24 * 3600 * 1000)
+#define MAX_STREAM_BYTES (1LL << 50)
 
 /* Raises "<fn>: [item N: ]<message>". */
 static int misuse(lua_State *L, const char *fn, int item, const char *msg, const char *arg)
@@ -61,17 +68,50 @@ static bool valid_token(const char *s)
 	return true;
 }
 
-/* Validates the request table at t (absolute index). Raises on misuse. */
-static void check_request(lua_State *L, int t, const char *fn, int item)
+static bool is_key(const char *const *keys, const char *key)
+{
+	for (const char *const *k = keys; key && *k; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}
+
+/* The optional tls = {ca_file=, cert_file=, key_file=, insecure_skip_verify=} at t. */
+static void check_tls(lua_State *L, int t, const char *fn, int item)
+{
+	lua_getfield(L, t, "tls");
+	int tls = lua_gettop(L);
+	if (!lua_isnil(L, tls)) {
+		if (!lua_istable(L, tls))
+			misuse(L, fn, item, "tls must be a table", NULL);
+		lua_pushnil(L);
+		while (lua_next(L, tls)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+			if (!is_key(tls_keys, k))
+				misuse(L, fn, item, "unknown tls field ", k ? k : "(not a string)");
+			bool insecure = strcmp(k, "insecure_skip_verify") == 0;
+			if (insecure ? !lua_isboolean(L, -1) : (lua_type(L, -1) != LUA_TSTRING || !lua_objlen(L, -1)))
+				misuse(L, fn, item, k, insecure ? " must be a boolean" : " must be a non-empty file name");
+			lua_pop(L, 1);
+		}
+		lua_getfield(L, tls, "key_file");
+		lua_getfield(L, tls, "cert_file");
+		if (!lua_isnil(L, -2) && lua_isnil(L, -1))
+			misuse(L, fn, item, "tls.key_file needs tls.cert_file", NULL);
+		lua_pop(L, 2);
+	}
+	lua_pop(L, 1);
+}
+
+/* Validates the request table at t (absolute index); a stream's when stream. Raises on misuse. */
+static void check_request_kind(lua_State *L, int t, const char *fn, int item, bool stream)
 {
 	if (!lua_istable(L, t))
 		misuse(L, fn, item, "expected a request table", NULL);
 	lua_pushnil(L);
 	while (lua_next(L, t)) {
-		bool known = false;
-		if (lua_type(L, -2) == LUA_TSTRING)
-			for (const char *const *k = request_keys; *k && !known; k++)
-				known = strcmp(*k, lua_tostring(L, -2)) == 0;
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		bool known = is_key(request_keys, key) || (stream && is_key(stream_keys, key));
 		if (!known)
 			misuse(L, fn, item, "unknown field ",
 			       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "(not a string)");
@@ -114,9 +154,19 @@ static void check_request(lua_State *L, int t, const char *fn, int item)
 		}
 	}
 	lua_pop(L, 4);
-	check_int_field(L, t, "timeout_ms", 1, MAX_TIMEOUT_MS, fn, item);
+	if (stream) {
+		check_int_field(L, t, "timeout_ms", 0, (lua_Number)MAX_STREAM_MS, fn, item);
+		check_int_field(L, t, "idle_timeout_ms", 1, (lua_Number)MAX_STREAM_MS, fn, item);
+		check_int_field(L, t, "max_bytes", 1, (lua_Number)MAX_STREAM_BYTES, fn, item);
+		lua_getfield(L, t, "on_data");
+		if (!lua_isfunction(L, -1))
+			misuse(L, fn, item, "on_data must be a function", NULL);
+		lua_pop(L, 1);
+	} else {
+		check_int_field(L, t, "timeout_ms", 1, MAX_TIMEOUT_MS, fn, item);
+		check_int_field(L, t, "max_bytes", 1, MAX_BYTES_LIMIT, fn, item);
+	}
 	check_int_field(L, t, "connect_timeout_ms", 1, MAX_TIMEOUT_MS, fn, item);
-	check_int_field(L, t, "max_bytes", 1, MAX_BYTES_LIMIT, fn, item);
 	check_int_field(L, t, "max_redirects", 0, MAX_REDIRECTS_LIMIT, fn, item);
 	static const char *const bools[] = {"ssrf_guard", "json_only"};
 	for (size_t i = 0; i < 2; i++) {
@@ -125,6 +175,12 @@ static void check_request(lua_State *L, int t, const char *fn, int item)
 			misuse(L, fn, item, bools[i], " must be a boolean");
 		lua_pop(L, 1);
 	}
+	check_tls(L, t, fn, item);
+}
+
+static void check_request(lua_State *L, int t, const char *fn, int item)
+{
+	check_request_kind(L, t, fn, item, false);
 }
 
 /* ---- the job: owned copies of everything the fetch reads ----------------------------------- */
@@ -252,6 +308,24 @@ static bool copy_request(lua_State *L, int t, struct job *j, struct al_httpc_req
 	r->ssrf_guard = opt_bool(L, t, "ssrf_guard", true);
 	r->json_only = opt_bool(L, t, "json_only", false);
 	r->allow = al_httpc_allowed_networks();
+	lua_getfield(L, t, "tls");
+	if (lua_istable(L, -1)) {
+		static const char *const files[] = {"ca_file", "cert_file", "key_file"};
+		const char **dst[] = {&r->ca_file, &r->cert_file, &r->key_file};
+		for (size_t i = 0; i < 3; i++) {
+			lua_getfield(L, -1, files[i]);
+			if (lua_isstring(L, -1)) {
+				s = lua_tolstring(L, -1, &len);
+				if (!(*dst[i] = keep(j, s, len))) {
+					lua_pop(L, 2);
+					return false;
+				}
+			}
+			lua_pop(L, 1);
+		}
+		r->insecure_tls = opt_bool(L, lua_gettop(L), "insecure_skip_verify", false);
+	}
+	lua_pop(L, 1);
 	return true;
 }
 
@@ -425,11 +499,77 @@ static int l_request_many(lua_State *L)
 	return run_job(L, job_new(L, 1, n, true, (size_t)concurrency), push_many);
 }
 
+/* ---- streams ------------------------------------------------------------------------------ */
+
+struct stream_call {
+	lua_State *L;
+	int on_data; /* stack index of the callback */
+};
+
+/* Calls on_data(chunk): false ends the stream cleanly, an error ends it with "callback". */
+static enum al_httpc_chunk_result call_on_data(void *ud, const char *data, size_t len, char *err, size_t errlen)
+{
+	struct stream_call *c = ud;
+	lua_State *L = c->L;
+	lua_pushvalue(L, c->on_data);
+	lua_pushlstring(L, data, len);
+	if (lua_pcall(L, 1, 1, 0) != 0) {
+		const char *msg = lua_tostring(L, -1);
+		snprintf(err, errlen, "on_data: %s", msg ? msg : "(error object is not a string)");
+		lua_pop(L, 1);
+		return AL_HTTPC_CHUNK_ERROR;
+	}
+	bool done = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return done ? AL_HTTPC_CHUNK_DONE : AL_HTTPC_CHUNK_MORE;
+}
+
+/* httpc.stream{url=, method=, headers=, body=, connect_timeout_ms=, idle_timeout_ms=,
+ * timeout_ms= (0/absent: none), max_bytes= (whole stream; absent: none), max_redirects=,
+ * ssrf_guard=true, json_only=false, tls=, on_data=function(chunk)}
+ *   -> {status, headers, url, duration_ms, redirects} | nil, message, code
+ * Runs on the calling thread; not inside a request handler. Ends with "stopped" when the
+ * thread's job is asked to stop. */
+static int l_stream(lua_State *L)
+{
+	static const char fn[] = "httpc.stream";
+	if (al_async_available(L))
+		return luaL_error(L, "%s: not allowed inside a request handler (use it in a background job)", fn);
+	check_request_kind(L, 1, fn, 0, true);
+	ensure_init(L);
+	lua_settop(L, 1);
+	struct job *j = job_new(L, 1, 1, false, 1);
+	struct al_httpc_request *r = &j->reqs[0];
+	r->timeout_ms = opt_int(L, 1, "timeout_ms", 0);
+	r->max_bytes = (size_t)opt_int(L, 1, "max_bytes", 0);
+	r->idle_timeout_ms = opt_int(L, 1, "idle_timeout_ms", 0);
+	lua_getfield(L, 1, "on_data"); /* index 2, kept for the whole stream */
+	struct stream_call call = {L, 2};
+	al_httpc_stream(r, &j->resps[0], call_on_data, &call);
+	lua_settop(L, 1);
+	const struct al_httpc_response *resp = &j->resps[0];
+	int n;
+	if (resp->code == AL_HTTPC_OK) {
+		push_response(L, resp);
+		lua_pushnil(L);
+		lua_setfield(L, -2, "body"); /* the body went to on_data */
+		n = 1;
+	} else {
+		lua_pushnil(L);
+		lua_pushstring(L, resp->error);
+		lua_pushstring(L, al_httpc_code_name(resp->code));
+		n = 3;
+	}
+	job_free(j);
+	return n;
+}
+
 int al_open_httpc(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{"request", l_request},
 		{"request_many", l_request_many},
+		{"stream", l_stream},
 		{NULL, NULL},
 	};
 	lua_newtable(L);
