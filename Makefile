@@ -8,6 +8,8 @@ FUZZ_BUILD_DIR ?= build-fuzz
 JOBS           ?= $(shell nproc)
 FUZZ_SECONDS   ?= 60
 ARGS           ?=
+DEMO_ARGS      ?=
+COV_BUILD_DIR  ?= build-coverage
 
 CMAKE_BUILD_TYPE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_FLAGS := -DAGENTLENS_ASAN=ON -DCMAKE_BUILD_TYPE=Debug -DAGENTLENS_WERROR=ON
@@ -20,7 +22,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 SHELL_SCRIPTS = $(wildcard scripts/*.sh) .ci/run $(wildcard scripts/bench/*.sh)
 
 .DEFAULT_GOAL := build
-.PHONY: deps deps-test deps-bench build run lint test test-fast bench fuzz docs clean
+.PHONY: deps deps-test deps-bench build run lint test test-fast bench fuzz docs clean demo coverage
 
 deps:
 	scripts/deps.sh build
@@ -55,6 +57,10 @@ test: deps-test lint
 	cmake -S . -B $(ASAN_BUILD_DIR) $(ASAN_FLAGS)
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
 	$(SANITIZER_ENV) ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -j2 -L 'unit|api'
+
+# The compose demo natively: mock A2A agent and MCP server (Node) + AgentLens on SQLite.
+demo: build
+	AGENTLENS_BIN=$(abspath $(BUILD_DIR))/agentlens scripts/demo.sh $(DEMO_ARGS)
 
 test-fast: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
