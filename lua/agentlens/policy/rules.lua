@@ -92,10 +92,12 @@ function M.load(scripts)
   return list, sources
 end
 
--- Runs rule.when(ctx) in a coroutine of its own (so it cannot suspend the request) under an
--- instruction budget. -> true/false | nil, error
-local function run_when(rule, ctx, sources)
-  local co = coroutine.create(rule.when)
+-- bounded_call(fn, sources, what, ...) -> true, results... | nil, error. Runs fn(...) of an
+-- operator script in a coroutine of its own (so it cannot suspend its caller) under an
+-- instruction budget; sources is the set of script chunk names ("@file") the budget applies to.
+-- Shared with the discovery rules (agentlens.discovery.rules).
+function M.bounded_call(fn, sources, what, ...)
+  local co = coroutine.create(fn)
   local spent = false
   local function hook()
     if not spent then
@@ -104,17 +106,27 @@ local function run_when(rule, ctx, sources)
     end
     local info = debug.getinfo(2, "S")
     if info and sources[info.source] then
-      error("policy rule exceeded its instruction budget (endless loop?)", 2)
+      error(what .. " exceeded its instruction budget (endless loop?)", 2)
     end
   end
   debug.sethook(co, hook, "", BUDGET)
-  local ok, result = coroutine.resume(co, ctx)
+  local results = { coroutine.resume(co, ...) }
   debug.sethook(co)
-  if not ok then
-    return nil, tostring(result)
+  if not results[1] then
+    return nil, tostring(results[2])
   end
   if coroutine.status(co) ~= "dead" then
-    return nil, "when() yielded; rules must decide without waiting"
+    return nil, what .. " yielded; rules must decide without waiting"
+  end
+  return true, unpack(results, 2, table.maxn(results))
+end
+
+-- Runs rule.when(ctx) under bounded_call. -> true/false | nil, error
+local function run_when(rule, ctx, sources)
+  local ok, result = M.bounded_call(rule.when, sources, "policy rule", ctx)
+  if not ok then
+    return nil, result == "policy rule yielded; rules must decide without waiting"
+      and "when() yielded; rules must decide without waiting" or result
   end
   return result and true or false
 end

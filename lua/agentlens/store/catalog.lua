@@ -615,8 +615,10 @@ local function check_entry(e)
   end
 end
 
--- insert(e) -> id | nil, message, code. One transaction; see the brief in the header.
-function M.insert(e)
+-- prepare(e) -> parts | nil, message, code: the checked and normalised pieces of an entry that
+-- insert and upsert write (categories without duplicates, named capabilities, metadata, search
+-- document).
+local function prepare(e)
   local bad = check_entry(e)
   if bad then
     return invalid(bad)
@@ -624,9 +626,6 @@ function M.insert(e)
   if e.raw_card and #e.raw_card.data > M.MAX_RAW_CARD then
     return nil, "raw card exceeds 256 KiB", "too_large"
   end
-  local id, now = crypto.uuid(), time.rfc3339()
-  local provider = e.provider or {}
-
   local categories, seen = {}, {}
   for _, c in ipairs(e.categories or {}) do
     if type(c) == "string" and c ~= "" and not seen[c] then
@@ -648,71 +647,316 @@ function M.insert(e)
   for k, v in pairs(e.metadata or {}) do
     metadata[tostring(k)] = tostring(v)
   end
+  return { categories = categories, caps = caps, metadata = metadata, doc = { search_doc(e, caps, categories) },
+    provider = e.provider or {} }
+end
 
-  local doc = { search_doc(e, caps, categories) }
-  local postgres = pg()
-  local ok, err, code = db.tx(function()
-    local cols = [[id, protocol, endpoint, endpoint_norm, display_name, description, version, spec_version,
-      provider_organization, provider_team, provider_url, categories, metadata, source, state, created_at, updated_at]]
-    local vals = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-    local args = { id, e.protocol, e.endpoint:match("^%s*(.-)%s*$"), M.normalize_endpoint(e.endpoint),
-      e.display_name, e.description or "", e.version or "", e.spec_version or "",
-      nonempty(provider.organization), nonempty(provider.team), nonempty(provider.url),
-      json.encode(json.array(categories)), json.encode(json.object(metadata)), e.source, e.state or "registered",
-      now, now }
-    local returning = " RETURNING seq"
-    if postgres then
-      cols = cols .. ", search"
-      vals = vals .. ", " .. PG_SEARCH
-      for _, v in ipairs(doc) do
-        args[#args + 1] = v
+-- The columns of catalog_entries that insert and upsert write from the entry itself (state and
+-- health columns excluded), in the order of entry_values().
+local ENTRY_COLUMNS = { "endpoint", "endpoint_norm", "display_name", "description", "version", "spec_version",
+  "provider_organization", "provider_team", "provider_url", "categories", "metadata", "source" }
+
+local function entry_values(e, p)
+  local provider = p.provider
+  return { e.endpoint:match("^%s*(.-)%s*$"), M.normalize_endpoint(e.endpoint),
+    e.display_name, e.description or "", e.version or "", e.spec_version or "",
+    nonempty(provider.organization), nonempty(provider.team), nonempty(provider.url),
+    json.encode(json.array(p.categories)), json.encode(json.object(p.metadata)), e.source }
+end
+
+-- write_children(id, seq, e, p, now, replace) -> true | nil, message, code (inside the entry's
+-- transaction): the SQLite search row, categories, capabilities and the raw card. With replace,
+-- the old search row, categories and capabilities go first; the raw card is replaced only when e
+-- has one.
+local function write_children(id, seq, e, p, now, replace)
+  local n, rows, c
+  if replace then
+    for _, sql in ipairs({ "DELETE FROM catalog_categories WHERE entry_id = ?",
+      "DELETE FROM catalog_capabilities WHERE entry_id = ?",
+      e.raw_card and "DELETE FROM catalog_raw_cards WHERE entry_id = ?" or nil }) do
+      n, rows, c = db.exec(sql, id)
+      if not n then
+        return nil, rows, c
       end
-      returning = ""
     end
-    local n, rows, c = db.exec("INSERT INTO catalog_entries (" .. cols .. ") VALUES (" .. vals .. ")" .. returning,
-      unpack(args))
-    if not n then
-      if c == "unique" then
-        return nil, "an entry with this endpoint already exists", "unique"
+    if seq then
+      n, rows, c = db.exec("DELETE FROM catalog_fts WHERE rowid = ?", seq)
+      if not n then
+        return nil, rows, c
       end
+    end
+  end
+  if seq then
+    n, rows, c = db.exec([[INSERT INTO catalog_fts (rowid, name, description, provider, tags, cap_names, cap_text)
+      VALUES (?, ?, ?, ?, ?, ?, ?)]], seq, unpack(p.doc))
+    if not n then
       return nil, rows, c
     end
-    if not postgres then
-      n, rows, c = db.exec([[INSERT INTO catalog_fts (rowid, name, description, provider, tags, cap_names, cap_text)
-        VALUES (?, ?, ?, ?, ?, ?, ?)]], rows[1].seq, unpack(doc))
-      if not n then
-        return nil, rows, c
-      end
+  end
+  for _, cat in ipairs(p.categories) do
+    n, rows, c = db.exec("INSERT INTO catalog_categories (entry_id, category) VALUES (?, ?)", id, cat)
+    if not n then
+      return nil, rows, c
     end
-    for _, cat in ipairs(categories) do
-      n, rows, c = db.exec("INSERT INTO catalog_categories (entry_id, category) VALUES (?, ?)", id, cat)
-      if not n then
-        return nil, rows, c
-      end
+  end
+  for i, cap in ipairs(p.caps) do
+    n, rows, c = db.exec([[INSERT INTO catalog_capabilities (entry_id, position, kind, name, description,
+      properties) VALUES (?, ?, ?, ?, ?, ?)]], id, i, cap.kind, cap.name, cap.description,
+      json.encode(json.object(cap.props)))
+    if not n then
+      return nil, rows, c
     end
-    for i, cap in ipairs(caps) do
-      n, rows, c = db.exec([[INSERT INTO catalog_capabilities (entry_id, position, kind, name, description,
-        properties) VALUES (?, ?, ?, ?, ?, ?)]], id, i, cap.kind, cap.name, cap.description,
-        json.encode(json.object(cap.props)))
-      if not n then
-        return nil, rows, c
-      end
+  end
+  if e.raw_card then
+    n, rows, c = db.exec([[INSERT INTO catalog_raw_cards (entry_id, data, content_type, fetched_at, etag)
+      VALUES (?, ?, ?, ?, ?)]], id, db.blob(e.raw_card.data), e.raw_card.content_type or "application/json",
+      now, crypto.random_hex(8))
+    if not n then
+      return nil, rows, c
     end
-    if e.raw_card then
-      n, rows, c = db.exec([[INSERT INTO catalog_raw_cards (entry_id, data, content_type, fetched_at, etag)
-        VALUES (?, ?, ?, ?, ?)]], id, db.blob(e.raw_card.data), e.raw_card.content_type or "application/json",
-        now, crypto.random_hex(8))
-      if not n then
-        return nil, rows, c
-      end
+  end
+  return true
+end
+
+-- insert_row(id, e, p, now) -> true | nil, message, code (inside a transaction): the entry row
+-- and its children. e.discovery_key and e.last_error (health_last_error) are written when set.
+local function insert_row(id, e, p, now)
+  local postgres = pg()
+  local cols = "id, protocol, " .. table.concat(ENTRY_COLUMNS, ", ")
+    .. ", state, health_last_error, discovery_key, created_at, updated_at"
+  -- args holds NULLs (nil): its length is counted, never taken with #
+  local args, count = { id, e.protocol }, 2
+  local values = entry_values(e, p)
+  for i = 1, #ENTRY_COLUMNS do
+    args[count + i] = values[i]
+  end
+  count = count + #ENTRY_COLUMNS
+  args[count + 1], args[count + 2], args[count + 3] = e.state or "registered", e.last_error or "",
+    nonempty(e.discovery_key)
+  args[count + 4], args[count + 5] = now, now
+  count = count + 5
+  local vals = marks(count)
+  local returning = " RETURNING seq"
+  if postgres then
+    cols = cols .. ", search"
+    vals = vals .. ", " .. PG_SEARCH
+    for i, v in ipairs(p.doc) do
+      args[count + i] = v
     end
-    return true
+    count = count + #p.doc
+    returning = ""
+  end
+  local n, rows, c = db.exec("INSERT INTO catalog_entries (" .. cols .. ") VALUES (" .. vals .. ")" .. returning,
+    unpack(args, 1, count))
+  if not n then
+    if c == "unique" then
+      return nil, "an entry with this endpoint already exists", "unique"
+    end
+    return nil, rows, c
+  end
+  return write_children(id, not postgres and rows[1].seq or nil, e, p, now, false)
+end
+
+-- insert(e) -> id | nil, message, code. One transaction; see the brief in the header.
+function M.insert(e)
+  local p, err, code = prepare(e)
+  if not p then
+    return nil, err, code
+  end
+  local id, now = crypto.uuid(), time.rfc3339()
+  local ok
+  ok, err, code = db.tx(function()
+    return insert_row(id, e, p, now)
   end)
   if not ok then
     return nil, err, code
   end
   bump()
   return id
+end
+
+-- Sources whose entries discovery may write; entries of any other source ("push", "upstream")
+-- are never changed by upsert.
+local DISCOVERED = { k8s = true, config = true }
+
+-- upsert(e) -> id, action, note | nil, message, code. For discovery: e as for insert, with
+-- e.source "k8s" or "config" and e.discovery_key (the item's stable external key). One
+-- transaction:
+-- * an entry with the same protocol and normalised endpoint whose source is not a discovery
+--   source (a pushed one) is left exactly as it is: action "kept", with a note;
+-- * else the entry with that endpoint, or else the entry holding e.discovery_key for e.source,
+--   is updated: entry columns, capabilities, categories, search document and (when e has one) the
+--   raw card are replaced, the key is recorded and the "gone" mark cleared; state and health
+--   columns are kept, except that an offline entry takes e.state when one is given (the caller
+--   has just reached the agent). A deprecated entry keeps its state. action "updated";
+-- * else the entry is inserted: action "inserted".
+-- Another entry still holding the key for e.source (e.g. a minimal one written while the card
+-- could not be fetched, under another endpoint) is deleted. Every call bumps the catalog version.
+function M.upsert(e)
+  if type(e) ~= "table" or not DISCOVERED[e.source] then
+    return invalid("upsert is for discovered entries: source must be k8s or config")
+  end
+  local p, err, code = prepare(e)
+  if not p then
+    return nil, err, code
+  end
+  local key, postgres = nonempty(e.discovery_key), pg()
+  local now = time.rfc3339()
+  local id, action, note
+  local ok
+  ok, err, code = db.tx(function()
+    local seq = postgres and "" or ", seq"
+    local rows, qerr, qcode = db.query("SELECT id, source, state" .. seq
+      .. " FROM catalog_entries WHERE protocol = ? AND endpoint_norm = ?", e.protocol, M.normalize_endpoint(e.endpoint))
+    if not rows then
+      return nil, qerr, qcode
+    end
+    local target = rows[1]
+    if target and not DISCOVERED[target.source] then
+      id, action = target.id, "kept"
+      note = ("a %s entry has this endpoint; discovery leaves it unchanged"):format(target.source)
+    elseif not target and key then
+      rows, qerr, qcode = db.query("SELECT id, source, state" .. seq .. [[ FROM catalog_entries
+        WHERE discovery_key = ? AND source = ? ORDER BY created_at, id LIMIT 1]], key, e.source)
+      if not rows then
+        return nil, qerr, qcode
+      end
+      target = rows[1]
+    end
+    if key then
+      local n, derr, dcode = db.exec("DELETE FROM catalog_entries WHERE discovery_key = ? AND source = ? AND id <> ?",
+        key, e.source, target and target.id or "")
+      if not n then
+        return nil, derr, dcode
+      end
+    end
+    if action == "kept" then
+      return true
+    end
+    if not target then
+      id, action = crypto.uuid(), "inserted"
+      return insert_row(id, e, p, now)
+    end
+    id, action = target.id, "updated"
+    local sets = {}
+    for i, col in ipairs(ENTRY_COLUMNS) do
+      sets[i] = col .. " = ?"
+    end
+    local args, count = entry_values(e, p), #ENTRY_COLUMNS -- holds NULLs: counted, never #
+    local function add(sql, ...)
+      sets[#sets + 1] = sql
+      for i = 1, select("#", ...) do
+        count = count + 1
+        args[count] = select(i, ...)
+      end
+    end
+    add("discovery_key = ?", key)
+    add("discovery_gone_at = NULL")
+    add("updated_at = ?", now)
+    if e.state and STATE[e.state] and e.state ~= "deprecated" and target.state == "offline" then
+      add("state = ?", e.state)
+    end
+    if postgres then
+      add("search = " .. PG_SEARCH, unpack(p.doc))
+    end
+    count = count + 1
+    args[count] = id -- the WHERE parameter
+    local n, uerr, ucode = db.exec("UPDATE catalog_entries SET " .. table.concat(sets, ", ") .. " WHERE id = ?",
+      unpack(args, 1, count))
+    if not n then
+      if ucode == "unique" then
+        return nil, "an entry with this endpoint already exists", "unique"
+      end
+      return nil, uerr, ucode
+    end
+    return write_children(id, target.seq, e, p, now, true)
+  end)
+  if not ok then
+    return nil, err, code
+  end
+  bump()
+  return id, action, note
+end
+
+-- discovered(source, key) -> {id, state, endpoint, gone_at} | nil | nil, message, code: the
+-- entry that holds a discovery key.
+function M.discovered(source, key)
+  local rows, err, code = db.query([[SELECT id, state, endpoint, discovery_gone_at AS gone_at FROM catalog_entries
+    WHERE discovery_key = ? AND source = ? ORDER BY created_at, id LIMIT 1]], key, source)
+  if not rows then
+    return nil, err, code
+  end
+  return rows[1]
+end
+
+-- discovered_keys(source) -> {key = {id, state, gone_at}} | nil, message, code
+function M.discovered_keys(source)
+  local rows, err, code = db.query([[SELECT id, state, discovery_key, discovery_gone_at AS gone_at
+    FROM catalog_entries WHERE source = ? AND discovery_key IS NOT NULL]], source)
+  if not rows then
+    return nil, err, code
+  end
+  local out = {}
+  for _, r in ipairs(rows) do
+    out[r.discovery_key] = { id = r.id, state = r.state, gone_at = r.gone_at }
+  end
+  return out
+end
+
+-- mark_gone(source, key, reason) -> number of entries marked | nil, message, code. The entries
+-- holding the key become offline (a deprecated one keeps its state) with reason as last error;
+-- the first mark's time is kept (sweep_gone counts the grace from it).
+function M.mark_gone(source, key, reason)
+  local now = time.rfc3339()
+  local n, err, code = db.exec([[UPDATE catalog_entries SET discovery_gone_at = COALESCE(discovery_gone_at, ?),
+    state = CASE WHEN state = 'deprecated' THEN state ELSE 'offline' END, health_last_error = ?, updated_at = ?
+    WHERE discovery_key = ? AND source = ? AND (discovery_gone_at IS NULL OR state NOT IN ('offline', 'deprecated'))]],
+    now, reason or "removed from its discovery source", now, key, source)
+  if not n then
+    return nil, err, code
+  end
+  if n > 0 then
+    bump()
+  end
+  return n
+end
+
+-- clear_gone(id) -> true | nil, message, code: the item is back in its source.
+function M.clear_gone(id)
+  local n, err, code = db.exec("UPDATE catalog_entries SET discovery_gone_at = NULL WHERE id = ? AND "
+    .. "discovery_gone_at IS NOT NULL", id)
+  if not n then
+    return nil, err, code
+  end
+  if n > 0 then
+    bump()
+  end
+  return true
+end
+
+-- delete_gone(before) -> ids deleted | nil, message, code: entries marked gone at or before the
+-- RFC 3339 time `before`.
+function M.delete_gone(before)
+  local rows, err, code = db.query("SELECT id FROM catalog_entries WHERE discovery_gone_at IS NOT NULL AND "
+    .. "discovery_gone_at <= ?", before)
+  if not rows then
+    return nil, err, code
+  end
+  local ids = {}
+  for _, r in ipairs(rows) do
+    local n
+    n, err, code = db.exec("DELETE FROM catalog_entries WHERE id = ? AND discovery_gone_at IS NOT NULL", r.id)
+    if not n then
+      return nil, err, code
+    end
+    if n > 0 then
+      ids[#ids + 1] = r.id
+    end
+  end
+  if #ids > 0 then
+    bump()
+  end
+  return ids
 end
 
 -- delete(id) -> true | false (absent) | nil, message, code. Capabilities, categories, the raw
