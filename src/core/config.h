@@ -70,6 +70,14 @@ struct al_config {
 	bool jobs_enabled;
 	int64_t jobs_leader_check_interval_ms;
 
+	/* health checks: start-up defaults of the runtime settings health.* */
+	bool health_check_enabled;
+	int64_t health_check_interval_ms;
+	int64_t health_check_timeout_ms;
+	int64_t health_check_concurrency;
+	int64_t health_check_degraded_latency_ms;
+	int64_t health_check_failure_threshold;
+
 	/* where each value came from, for check-config and logs */
 	const char *source_file; /* owned copy of --config path, or NULL */
 };

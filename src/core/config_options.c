@@ -157,6 +157,36 @@ const struct al_option al_options[] = {
 	 .def = "5s", .min = SEC, .max = 5 * MIN,
 	 .help = "PostgreSQL: how often a replica tries to become the leader that runs the background jobs "
 		 "(and the leader checks it still is); another replica takes over within about this time."},
+
+	/* health checks: start-up defaults of the runtime settings of the same meaning (a value stored
+	 * through the settings API wins at run time) */
+	{.key = "health.check_enabled", .env = "AGENTLENS_HEALTH_CHECK_ENABLED", .flag = "health-check-enabled",
+	 .type = AL_OPT_BOOL, .offset = FIELD(health_check_enabled), .def = "true",
+	 .help = "Probe catalog entries for health (default of the runtime setting health.check_enabled)."},
+	{.key = "health.check_interval", .env = "AGENTLENS_HEALTH_CHECK_INTERVAL", .flag = "health-check-interval",
+	 .type = AL_OPT_DURATION, .offset = FIELD(health_check_interval_ms), .def = "30s", .min = 5 * SEC,
+	 .max = 24 * HOUR,
+	 .help = "Time between two health sweeps; the first runs at start-up (default of the runtime setting "
+		 "health.check_interval, whole seconds)."},
+	{.key = "health.check_timeout", .env = "AGENTLENS_HEALTH_CHECK_TIMEOUT", .flag = "health-check-timeout",
+	 .type = AL_OPT_DURATION, .offset = FIELD(health_check_timeout_ms), .def = "5s", .min = SEC, .max = 5 * MIN,
+	 .help = "Longest one health probe may take (default of the runtime setting health.check_timeout, "
+		 "whole seconds)."},
+	{.key = "health.check_concurrency", .env = "AGENTLENS_HEALTH_CHECK_CONCURRENCY",
+	 .flag = "health-check-concurrency", .type = AL_OPT_INT, .offset = FIELD(health_check_concurrency),
+	 .def = "64", .min = 1, .max = 256,
+	 .help = "Health probes in flight at the same time during a sweep (default of the runtime setting "
+		 "health.check_concurrency)."},
+	{.key = "health.check_degraded_latency", .env = "AGENTLENS_HEALTH_CHECK_DEGRADED_LATENCY",
+	 .flag = "health-check-degraded-latency", .type = AL_OPT_DURATION,
+	 .offset = FIELD(health_check_degraded_latency_ms), .def = "1500ms", .min = 1, .max = 10 * MIN,
+	 .help = "A healthy answer slower than this marks the entry degraded (default of the runtime setting "
+		 "health.degraded_latency)."},
+	{.key = "health.check_failure_threshold", .env = "AGENTLENS_HEALTH_CHECK_FAILURE_THRESHOLD",
+	 .flag = "health-check-failure-threshold", .type = AL_OPT_INT,
+	 .offset = FIELD(health_check_failure_threshold), .def = "3", .min = 1, .max = 100,
+	 .help = "Consecutive failed probes before an entry is marked offline (default of the runtime setting "
+		 "health.failure_threshold)."},
 };
 
 const size_t al_options_count = sizeof al_options / sizeof al_options[0];

@@ -15,12 +15,18 @@
 --   loaded lazily through M.mcp_client(); when it is missing or fails to load the result is
 --   {ok = false, skipped = true, reason = "probe unavailable"}, which the lifecycle treats as
 --   "no probe made" (state and counter unchanged). Errors it raises become "probe error".
+-- * MCP with opts.listing: mcp_client.probe instead of ping (handshake plus tools/resources/
+--   prompts listing); the result then carries `listing` = {tools, resources, prompts,
+--   server_info, protocol_version, transport} for tool-drift detection. A server that completes
+--   the handshake but fails the listing is up (health is about reachability); the listing
+--   failure is kept in `detail` and no `listing` is returned.
 -- * An entry without an endpoint: reason "no probeable endpoint" (a failure).
 --
 -- ok results carry reason = nil. `at` is opts.now or agentlens.time.now() (seconds since the
 -- epoch, taken when the probe started). opts: timeout_ms (default: the setting
--- health.check_timeout), ssrf_guard (default true), card_path, etag, headers, request (fake
--- transport for specs), fetch_card / mcp (replacements for specs).
+-- health.check_timeout), ssrf_guard (default true), card_path, etag, headers, request (replaces
+-- agentlens.httpc.request: a fake transport for specs, or agentlens.health.pool's batched one),
+-- max_bytes (per response), listing, fetch_card / mcp (replacements for specs).
 local time = require "agentlens.time"
 
 local M = {}
@@ -80,6 +86,7 @@ local function result_of(r, protocol, at)
     resource_metadata = r.resource_metadata,
     not_modified = r.not_modified,
     skipped = r.skipped,
+    listing = r.listing,
     at = at,
     protocol = protocol,
   }
@@ -99,6 +106,7 @@ local function probe_a2a(entry, opts, timeout_ms)
     etag = opts.etag,
     headers = opts.headers,
     request = opts.request,
+    max_bytes = opts.max_bytes,
   })
 end
 
@@ -115,8 +123,11 @@ local function probe_mcp(entry, opts, timeout_ms)
     return { ok = false, skipped = true, reason = "probe unavailable", detail = "MCP client: " .. tostring(why) }
   end
   local fn = client.ping or client.probe
-  local ok, r = pcall(fn, url,
-    { timeout_ms = timeout_ms, ssrf_guard = opts.ssrf_guard ~= false, headers = opts.headers })
+  if opts.listing and client.probe then
+    fn = client.probe
+  end
+  local ok, r = pcall(fn, url, { timeout_ms = timeout_ms, ssrf_guard = opts.ssrf_guard ~= false,
+    headers = opts.headers, request = opts.request, max_bytes = opts.max_bytes, max_pages = opts.max_pages })
   if not ok then
     return { ok = false, reason = "probe error", detail = tostring(r) }
   end
@@ -127,6 +138,17 @@ local function probe_mcp(entry, opts, timeout_ms)
     -- a legacy HTTP+SSE server answered its event stream: up, though it cannot be pinged
     return { ok = true, status = r.status, latency_ms = r.latency_ms,
       detail = "legacy HTTP+SSE transport (" .. tostring(r.reason) .. ")" }
+  end
+  if fn == client.probe and fn ~= client.ping then
+    if r.ok then
+      return { ok = true, status = r.status, latency_ms = r.latency_ms, listing = {
+        tools = r.tools, resources = r.resources, prompts = r.prompts, server_info = r.server_info,
+        protocol_version = r.protocol_version, transport = r.transport } }
+    elseif r.transport and r.server_info then
+      -- the handshake worked, a list did not: reachable
+      return { ok = true, latency_ms = r.latency_ms,
+        detail = "listing failed: " .. tostring(r.reason) .. ": " .. tostring(r.detail) }
+    end
   end
   return r
 end

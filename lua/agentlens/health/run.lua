@@ -12,22 +12,33 @@
 -- data (in-cluster services on private addresses are the normal case). Importing a card from a
 -- URL given in a request (POST /catalog/import) stays guarded.
 --
--- Concurrency: a sweep probes the due entries one after the other (least recently probed first,
--- never probed first) on the scheduler thread. It stops starting new probes once its time budget
--- is spent (opts.budget_ms, default 80 % of health.check_interval); the entries left over are
--- the least recently probed ones at the next round, so every entry is probed in turn. At most
--- opts.limit (1000) entries are considered per sweep.
+-- Concurrency: a sweep probes the due entries (least recently probed first, never probed first;
+-- at most opts.limit, M.SWEEP_LIMIT) concurrently through agentlens.health.pool: one curl multi
+-- handle with health.check_concurrency transfers in flight, each request with its own timeout
+-- (health.check_timeout) and size cap (M.MAX_BYTES). The results of each wave are written in one
+-- transaction (store.record_many) and catalog caches are invalidated every M.TOUCH_EVERY seconds
+-- and when a state changes, not after every probe. The sweep stops starting new probes once its
+-- time budget is spent (opts.budget_ms, default 80 % of health.check_interval); the entries left
+-- over are the least recently probed ones at the next round, so every entry is probed in turn.
+--
+-- MCP entries are probed with the full listing (handshake, tools/resources/prompts) at every
+-- sweep, so a change of tools is seen within one interval and recorded by
+-- agentlens.health.drift (opts.drift = false turns it off). On-demand probes (probe_entry) only
+-- ping.
 local log = require "agentlens.log"
 local time = require "agentlens.time"
 local probe = require "agentlens.health.probe"
 local lifecycle = require "agentlens.health.lifecycle"
 local store = require "agentlens.store.health"
 local catalog = require "agentlens.store.catalog"
+local pool = require "agentlens.health.pool"
 
 local M = {}
 
-M.SWEEP_LIMIT = 1000
+M.SWEEP_LIMIT = 20000
 M.TOUCH_EVERY = 5 -- seconds
+M.MAX_BYTES = 1024 * 1024 -- per probe response (an A2A card, an MCP page)
+M.MAX_PAGES = 10 -- per MCP list during a sweep
 
 local function setting(key, default)
   local ok, v = pcall(function()
@@ -65,6 +76,18 @@ function M.probe_entry(entry, opts)
   return result, state, n, rule
 end
 
+-- Drift hook: agentlens.health.drift when present (loaded lazily; a failure only logs).
+local function observe_drift(entry, listing)
+  local ok, drift = pcall(require, "agentlens.health.drift")
+  if not ok or type(drift) ~= "table" or type(drift.observe) ~= "function" then
+    return
+  end
+  local okc, err = pcall(drift.observe, entry.id, listing.tools)
+  if not okc then
+    log.warn("tool drift check failed", { entry_id = entry.id, error = tostring(err) })
+  end
+end
+
 function M.sweep(opts)
   opts = opts or {}
   if not M.enabled() then
@@ -77,8 +100,11 @@ function M.sweep(opts)
     return { probed = 0, skipped = 0, error = err }
   end
   local started = time.monotonic()
-  local cfg = lifecycle.config()
-  local probed = 0
+  local cfg = opts.config or lifecycle.config()
+  local concurrency = tonumber(opts.concurrency) or tonumber(setting("health.check_concurrency", 64)) or 64
+  local timeout_ms = (tonumber(setting("health.check_timeout", 5)) or 5) * 1000
+  local check_drift = opts.drift ~= false
+  local probed, failed_writes, over_budget = 0, 0, false
   -- Catalog response caches learn about new health data every TOUCH_EVERY seconds and at the
   -- end of the sweep (state changes at once), not after every probe.
   local touched = started
@@ -86,26 +112,72 @@ function M.sweep(opts)
     catalog.touch()
     touched = time.monotonic()
   end
+
+  local tasks = {}
   for i, e in ipairs(entries) do
-    if (time.monotonic() - started) * 1000 >= budget_ms then
-      log.warn("health sweep: time budget spent; the rest waits for the next round",
-        { probed = probed, left = #entries - i + 1 })
-      touch()
-      return { probed = probed, skipped = #entries - i + 1 }
+    tasks[i] = function(request)
+      return probe.probe(e, { ssrf_guard = false, request = request, timeout_ms = timeout_ms,
+        max_bytes = M.MAX_BYTES, max_pages = M.MAX_PAGES, listing = check_drift and e.protocol == "mcp" })
     end
-    local ok, perr = pcall(M.probe_entry, e, { config = cfg, batch = true })
+  end
+
+  local function on_done(list)
+    local items, changes = {}, {}
+    for _, done in ipairs(list) do
+      local e = entries[done.index]
+      local result = done.result
+      if type(result) ~= "table" then
+        log.warn("health probe failed", { entry_id = e.id, error = tostring(done.error) })
+      else
+        local state, n, rule = lifecycle.next_state(e.state, tonumber(e.consecutive_failures) or 0, result, cfg)
+        items[#items + 1] = { entry_id = e.id, result = result, state = state, failures = n }
+        if state ~= e.state and e.state ~= "deprecated" then
+          changes[#changes + 1] = { entry_id = e.id, from = e.state, to = state, rule = rule, reason = result.reason }
+        end
+        if result.listing and check_drift then
+          observe_drift(e, result.listing)
+        end
+      end
+    end
+    local ok, werr, wcode = store.record_many(items)
     if not ok then
-      log.warn("health probe failed", { entry_id = e.id, error = tostring(perr) })
+      failed_writes = failed_writes + #items
+      log.warn("health sweep: cannot store probe results", { error = werr, code = wcode, count = #items })
+      return
     end
-    probed = probed + 1
-    if time.monotonic() - touched >= M.TOUCH_EVERY then
+    probed = probed + #items
+    for _, c in ipairs(changes) do
+      log.info("catalog entry state changed by a health probe", c)
+    end
+    if #changes > 0 or time.monotonic() - touched >= M.TOUCH_EVERY then
       touch()
     end
   end
+
+  local stats = pool.run(tasks, {
+    concurrency = concurrency,
+    request_many = opts.request_many,
+    should_start = function()
+      if (time.monotonic() - started) * 1000 >= budget_ms then
+        over_budget = true
+        return false
+      end
+      return true
+    end,
+    on_done = on_done,
+  })
   if probed > 0 then
     touch()
   end
-  return { probed = probed, skipped = 0 }
+  local skipped = #entries - stats.started
+  local duration_ms = math.floor((time.monotonic() - started) * 1000 + 0.5)
+  if over_budget and skipped > 0 then
+    log.warn("health sweep: time budget spent; the rest waits for the next round", { probed = probed, left = skipped })
+  end
+  log.info("health sweep finished", { probed = probed, skipped = skipped, concurrency = concurrency,
+    duration_ms = duration_ms, waves = stats.waves })
+  return { probed = probed, skipped = skipped, failed = failed_writes, duration_ms = duration_ms,
+    concurrency = concurrency, waves = stats.waves }
 end
 
 return M

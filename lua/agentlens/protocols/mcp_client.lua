@@ -9,7 +9,11 @@
 --
 -- opts: timeout_ms (overall deadline, default 10000), headers (name -> value, e.g.
 -- Authorization), ssrf_guard (default false: the caller decides), max_bytes (per response,
--- default 4 MiB), max_pages (per list, default 50), modern (true: try `server/discover` first).
+-- default 4 MiB), max_pages (per list, default 50), modern (true: try `server/discover` first),
+-- request (replaces agentlens.httpc.request; agentlens.health.pool passes one that runs the
+-- exchange inside a concurrent batch: latency and the overall deadline then count the time
+-- spent on the probe's own transfers (their duration_ms; a timed-out transfer counts its whole
+-- timeout), not the time spent waiting for the rest of the batch).
 --
 -- probe result, success: {ok = true, transport = "streamable-http"|"stateless", protocol_version,
 --   server_info = {name, title, version, description?, website_url?}, capabilities (the server's
@@ -109,6 +113,8 @@ local function new_probe(url, opts)
     ssrf_guard = opts.ssrf_guard == true,
     modern = opts.modern == true,
     headers = headers,
+    request = type(opts.request) == "function" and opts.request or nil,
+    net_ms = 0,
     started = time.monotonic(),
     next_id = 0,
     warnings = json.array(),
@@ -116,10 +122,16 @@ local function new_probe(url, opts)
 end
 
 function Probe:elapsed_ms()
+  if self.request then
+    return math.floor(self.net_ms + 0.5)
+  end
   return math.floor((time.monotonic() - self.started) * 1000 + 0.5)
 end
 
 function Probe:remaining_ms()
+  if self.request then
+    return self.timeout_ms - self.net_ms
+  end
   return self.timeout_ms - (time.monotonic() - self.started) * 1000
 end
 
@@ -150,9 +162,16 @@ function Probe:http(method, url, headers, body, extra)
   for k, v in pairs(extra or {}) do
     req[k] = v
   end
-  local okc, resp, msg, code = pcall(httpc.request, req)
+  local okc, resp, msg, code = pcall(self.request or httpc.request, req)
   if not okc then
     return nil, self:fail("error", clip(resp))
+  end
+  if self.request then
+    if resp and tonumber(resp.duration_ms) then
+      self.net_ms = self.net_ms + resp.duration_ms
+    elseif not resp and code == "timeout" then
+      self.net_ms = self.net_ms + req.timeout_ms
+    end
   end
   if not resp then
     local reason = code or "error"

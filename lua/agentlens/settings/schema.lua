@@ -21,14 +21,19 @@ M.DEFS = {
   { key = "ui.poll_interval", category = "ui", type = "integer", unit = "seconds", default = 30, min = 5, max = 3600,
     description = "How often the web UI refreshes live views" },
   { key = "health.check_enabled", category = "health", type = "boolean", default = true,
-    description = "Whether catalog entries are probed for health" },
+    config = "health.check_enabled", description = "Whether catalog entries are probed for health" },
   { key = "health.check_interval", category = "health", type = "integer", unit = "seconds", default = 30, min = 5,
-    max = 86400, description = "Time between two health probes of an entry" },
+    max = 86400, config = "health.check_interval", description = "Time between two health probes of an entry" },
   { key = "health.check_timeout", category = "health", type = "integer", unit = "seconds", default = 5, min = 1,
-    max = 300, description = "Longest a health probe may take before it counts as failed" },
+    max = 300, config = "health.check_timeout",
+    description = "Longest a health probe may take before it counts as failed" },
+  { key = "health.check_concurrency", category = "health", type = "integer", default = 64, min = 1, max = 256,
+    config = "health.check_concurrency", description = "Health probes in flight at the same time during a sweep" },
   { key = "health.degraded_latency", category = "health", type = "integer", unit = "milliseconds", default = 1500,
-    min = 1, max = 600000, description = "A healthy answer slower than this marks the entry degraded" },
+    min = 1, max = 600000, config = "health.check_degraded_latency",
+    description = "A healthy answer slower than this marks the entry degraded" },
   { key = "health.failure_threshold", category = "health", type = "integer", default = 3, min = 1, max = 100,
+    config = "health.check_failure_threshold",
     description = "Consecutive failed probes before an entry counts as down" },
 }
 
@@ -37,6 +42,40 @@ M.CATEGORIES = {}
 for _, def in ipairs(M.DEFS) do
   M.BY_KEY[def.key] = def
   M.CATEGORIES[def.category] = true
+end
+
+-- config_default(def, value) -> the default a configuration value (agentlens.config: durations
+-- in milliseconds) gives the setting: seconds rounded up, clamped to the setting's range.
+function M.config_default(def, v)
+  if def.type == "boolean" then
+    return v == true
+  end
+  if type(v) ~= "number" then
+    return def.default
+  end
+  if def.unit == "seconds" then
+    v = math.ceil(v / 1000)
+  end
+  v = math.floor(v)
+  return math.max(def.min, math.min(def.max, v))
+end
+
+-- Settings with `config = <option>` take their default from that configuration option
+-- (environment, flag or file), read once when this module loads; a stored value still wins.
+-- Without a configuration (specs outside the binary) the built-in defaults stay.
+do
+  local ok, config = pcall(require, "agentlens.config")
+  for _, def in ipairs(M.DEFS) do
+    if def.config then
+      def.builtin_default = def.default
+      if ok and type(config) == "table" then
+        local got, v = pcall(config.get, def.config)
+        if got then
+          def.default = M.config_default(def, v)
+        end
+      end
+    end
+  end
 end
 
 local function length(s)

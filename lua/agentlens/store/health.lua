@@ -9,6 +9,9 @@
 --     the state. Both updates are column-targeted and conditional on `state <> 'deprecated'`:
 --     a probe never changes a deprecated entry (a manual deprecate made while the probe ran
 --     wins), the probe row is still kept in the history.
+--   record_many(items) -> true | nil, message, code: items = {{entry_id, result, state,
+--     failures}, ...} written as record does, all in one transaction (a sweep writes a batch of
+--     probe results at once); the caller invalidates catalog caches.
 --   history(entry_id) -> {{at, ok, reason, latency_ms, status}, ...} oldest first
 --   due(limit) -> {{id, protocol, endpoint, metadata, state, consecutive_failures}, ...}: entries
 --     that are not deprecated, least recently probed first (never probed first).
@@ -32,8 +35,8 @@ local function stamp(at)
   return time.rfc3339()
 end
 
-function M.record(entry_id, result, new_state, failures, opts)
-  local now = time.rfc3339()
+-- The statements of one probe result, inside the caller's transaction.
+local function write(entry_id, result, new_state, failures, now)
   local at = stamp(result.at)
   local latency = tonumber(result.latency_ms)
   if latency then
@@ -44,7 +47,7 @@ function M.record(entry_id, result, new_state, failures, opts)
   if reason and #reason > 512 then
     reason = reason:sub(1, 512)
   end
-  local done, err, code = db.tx(function()
+  do
     local n, e, c
     if not result.skipped then
       n, e, c = db.exec([[INSERT INTO catalog_probes (entry_id, at, ok, reason, latency_ms, status)
@@ -79,7 +82,12 @@ function M.record(entry_id, result, new_state, failures, opts)
       return nil, e, c
     end
     return true
-  end)
+  end
+end
+
+function M.record(entry_id, result, new_state, failures, opts)
+  local now = time.rfc3339()
+  local done, err, code = db.tx(write, entry_id, result, new_state, failures, now)
   if not done then
     return nil, err, code
   end
@@ -91,6 +99,22 @@ function M.record(entry_id, result, new_state, failures, opts)
     require("agentlens.store.catalog").touch()
   end
   return true
+end
+
+function M.record_many(items)
+  if #items == 0 then
+    return true
+  end
+  local now = time.rfc3339()
+  return db.tx(function()
+    for _, it in ipairs(items) do
+      local ok, e, c = write(it.entry_id, it.result, it.state, it.failures, now)
+      if not ok then
+        return nil, e, c
+      end
+    end
+    return true
+  end)
 end
 
 function M.history(entry_id)
