@@ -5,7 +5,8 @@
 -- often as its protocol needs (an A2A card fetch with fallbacks, an MCP handshake and listing)
 -- and returns its result. Each task runs in a coroutine; request() yields the request table.
 --
---   pool.run(tasks, opts) -> {started = n, finished = n, waves = n}
+--   pool.run(tasks, opts) -> {started = n, finished = n, waves = n, wave_s = seconds spent in
+--     request_many}
 --     tasks: array of function(request) -> result
 --     opts.concurrency: transfers in flight at the same time (1..256, default 64)
 --     opts.window: tasks alive at the same time (default concurrency * 4, at most 10000). The
@@ -67,7 +68,8 @@ function M.run(tasks, opts)
     return true
   end
   local on_done = opts.on_done or function() end
-  local stats = { started = 0, finished = 0, waves = 0 }
+  local stats = { started = 0, finished = 0, waves = 0, wave_s = 0 }
+  local clock = require("agentlens.time").monotonic
   local active, finished = {}, {}
   local next_task = 1
 
@@ -100,7 +102,9 @@ function M.run(tasks, opts)
     for i, slot in ipairs(active) do
       reqs[i] = slot.req
     end
+    local w0 = clock()
     local resps = wave(many, reqs, concurrency)
+    stats.wave_s = stats.wave_s + (clock() - w0)
     stats.waves = stats.waves + 1
     local still = {}
     for i, slot in ipairs(active) do

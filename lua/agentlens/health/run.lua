@@ -104,7 +104,7 @@ function M.sweep(opts)
   local concurrency = tonumber(opts.concurrency) or tonumber(setting("health.check_concurrency", 64)) or 64
   local timeout_ms = (tonumber(setting("health.check_timeout", 5)) or 5) * 1000
   local check_drift = opts.drift ~= false
-  local probed, failed_writes, over_budget = 0, 0, false
+  local probed, failed_writes, over_budget, write_s = 0, 0, false, 0
   -- Catalog response caches learn about new health data every TOUCH_EVERY seconds and at the
   -- end of the sweep (state changes at once), not after every probe.
   local touched = started
@@ -139,7 +139,9 @@ function M.sweep(opts)
         end
       end
     end
+    local w0 = time.monotonic()
     local ok, werr, wcode = store.record_many(items)
+    write_s = write_s + (time.monotonic() - w0)
     if not ok then
       failed_writes = failed_writes + #items
       log.warn("health sweep: cannot store probe results", { error = werr, code = wcode, count = #items })
@@ -175,7 +177,8 @@ function M.sweep(opts)
     log.warn("health sweep: time budget spent; the rest waits for the next round", { probed = probed, left = skipped })
   end
   log.info("health sweep finished", { probed = probed, skipped = skipped, concurrency = concurrency,
-    duration_ms = duration_ms, waves = stats.waves })
+    duration_ms = duration_ms, waves = stats.waves, write_ms = math.floor(write_s * 1000 + 0.5),
+    http_ms = math.floor(stats.wave_s * 1000 + 0.5) })
   return { probed = probed, skipped = skipped, failed = failed_writes, duration_ms = duration_ms,
     concurrency = concurrency, waves = stats.waves }
 end
