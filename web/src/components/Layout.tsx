@@ -1,0 +1,49 @@
+// The page frame: skip link, banner with the main navigation, the signed-in user, the theme.
+import { NavLink, Outlet } from "react-router";
+import { useAuth } from "../auth/AuthContext";
+import { ThemeSelect } from "./Theme";
+
+export function Layout() {
+  const { user, can, logout } = useAuth();
+  const name = user?.display_name || user?.username || "";
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <NavLink to="/" className="brand" aria-label="AgentLens home">
+          <svg width="22" height="22" viewBox="0 0 32 32" aria-hidden="true">
+            <circle cx="14" cy="14" r="9" fill="none" stroke="currentColor" strokeWidth="4" />
+            <path d="M21 21l8 8" stroke="currentColor" strokeWidth="4" strokeLinecap="round" />
+          </svg>
+          <span>AgentLens</span>
+        </NavLink>
+        <nav aria-label="Main" className="mainnav">
+          <NavLink to="/" end>
+            Catalog
+          </NavLink>
+          <NavLink to="/capabilities">Capabilities</NavLink>
+          <NavLink to="/settings">Settings</NavLink>
+          {can("settings:write") ? <NavLink to="/system">System</NavLink> : null}
+        </nav>
+        <div className="topbar-end">
+          <ThemeSelect />
+          {user ? (
+            <>
+              <span className="user-name" title={user.role?.name ? `Role: ${user.role.name}` : undefined}>
+                {name}
+              </span>
+              <button type="button" className="btn" onClick={() => void logout()}>
+                Sign out
+              </button>
+            </>
+          ) : null}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1} className="content">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

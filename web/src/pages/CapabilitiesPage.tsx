@@ -1,0 +1,3 @@
+export default function CapabilitiesPage() {
+  return <h1>CapabilitiesPage</h1>;
+}

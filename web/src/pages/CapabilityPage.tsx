@@ -1,0 +1,3 @@
+export default function CapabilityPage() {
+  return <h1>CapabilityPage</h1>;
+}
