@@ -12,7 +12,8 @@ DEMO_ARGS      ?=
 COV_BUILD_DIR  ?= build-coverage
 
 CMAKE_BUILD_TYPE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo
-ASAN_FLAGS := -DAGENTLENS_ASAN=ON -DCMAKE_BUILD_TYPE=Debug -DAGENTLENS_WERROR=ON
+# The sanitizer run checks C code: the fallback page serves through the same code as the web UI.
+ASAN_FLAGS := -DAGENTLENS_ASAN=ON -DCMAKE_BUILD_TYPE=Debug -DAGENTLENS_WERROR=ON -DAGENTLENS_WEB=OFF
 FUZZ_FLAGS := -DCMAKE_C_COMPILER=clang -DAGENTLENS_FUZZ=ON -DBUILD_TESTING=OFF
 
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -22,7 +23,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 SHELL_SCRIPTS = $(wildcard scripts/*.sh) .ci/run $(wildcard scripts/bench/*.sh)
 
 .DEFAULT_GOAL := build
-.PHONY: deps deps-test deps-bench build run lint test test-fast bench fuzz docs clean demo coverage
+.PHONY: deps deps-test deps-bench build run lint test test-fast e2e bench fuzz docs clean demo coverage
 
 deps:
 	scripts/deps.sh build
@@ -50,8 +51,9 @@ lint: deps-test
 	else echo "luacheck: no Lua files yet"; fi
 	shellcheck $(SHELL_SCRIPTS)
 
+# The first ctest run has every label (unit, lua, api, e2e, release); the web UI is built in.
 test: deps-test lint
-	cmake -S . -B $(BUILD_DIR) $(CMAKE_BUILD_TYPE_FLAGS) -DAGENTLENS_WERROR=ON
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_BUILD_TYPE_FLAGS) -DAGENTLENS_WERROR=ON -DAGENTLENS_WEB=ON
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
 	cmake -S . -B $(ASAN_BUILD_DIR) $(ASAN_FLAGS)
@@ -64,6 +66,10 @@ demo: build
 
 test-fast: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
+
+# The web UI in Chromium against the real binary (spec/e2e/); screenshots in $(BUILD_DIR)/e2e-artifacts/.
+e2e: deps-test build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -L e2e
 
 bench: deps-bench build
 	AGENTLENS_BIN=$(abspath $(BUILD_DIR))/agentlens scripts/bench/run.sh
@@ -88,7 +94,7 @@ docs: build
 	mv docs/configuration.md.tmp docs/configuration.md
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) spec/artifacts
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) spec/artifacts web/dist
 
 # Container image: needs a Docker engine (none on the development machines; CI builds it).
 .PHONY: docker-build docker-scan

@@ -4,9 +4,10 @@
 #
 #   scripts/deps.sh [build|test|bench|all]     (default: all)
 #
-#   build  what `make run` needs (compiler, CMake, libraries)
-#   test   build + test tools (cmocka, busted, luacheck, PostgreSQL, bats, sanitizers, ...)
-#   bench  build + load generator, reference servers and their clients (wrk, nginx, pgbench, sqlite3)
+#   build  what `make run` needs (compiler, CMake, libraries, Node.js + npm for the web UI)
+#   test   build + test tools (cmocka, busted, luacheck, PostgreSQL, bats, sanitizers, Chromium, ...)
+#   bench  build + load generator, reference servers and their clients (wrk, nginx, pgbench, sqlite3),
+#          Chromium for the web UI benchmark
 #   all    everything above
 #
 # Idempotent: one dpkg-query call decides; `apt-get update` runs only when something is
@@ -18,17 +19,18 @@ BUILD_PKGS=(
 	libluajit-5.1-dev luajit
 	libmicrohttpd-dev libsqlite3-dev libpq-dev libjwt-dev
 	libcurl4-openssl-dev libyaml-dev libcrypt-dev
+	nodejs npm
 )
 TEST_PKGS=(
 	libcmocka-dev lua-busted lua-check
 	postgresql-15 sqlite3 curl jq
-	nodejs npm
+	chromium
 	bats bats-assert bats-support bats-file
-	shellcheck yamllint
+	shellcheck yamllint gcovr
 	clang libclang-rt-14-dev
 	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
 )
-BENCH_PKGS=(wrk nginx curl python3 postgresql-15 sqlite3)
+BENCH_PKGS=(wrk nginx curl python3 postgresql-15 sqlite3 chromium)
 
 usage() {
 	echo "usage: $0 [build|test|bench|all]" >&2
@@ -76,7 +78,7 @@ done
 
 if ((${#missing[@]} == 0)); then
 	echo "deps.sh ($group): all dependencies present"
-	if ((skip_node)) && ! command -v npm >/dev/null 2>&1 && [[ $group == test || $group == all ]]; then
+	if ((skip_node)) && ! command -v npm >/dev/null 2>&1 && [[ $group != bench ]]; then
 		echo "deps.sh: warning: node $(node --version) has no npm next to it" >&2
 	fi
 	exit 0

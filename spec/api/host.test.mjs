@@ -2,8 +2,10 @@
 // The HTTP host over real HTTP: health, errors, limits, assets, Lua handlers, reload, shutdown.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { luaTreeWithTestRoutes } from '../support/lua_tree.mjs';
 import { eventually, rawRequest, sleep, startServer, statusOf } from '../support/server.mjs';
 
@@ -158,32 +160,92 @@ describe('host', () => {
   });
 
   describe('static assets', () => {
-    it('serves the placeholder page at / with no-cache and security headers', async () => {
+    // One GET without fetch's automatic decompression: {status, headers, body (Buffer)}.
+    function rawGet(p, headers = {}, method = 'GET') {
+      return new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: server.port, path: p, method, headers }, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    }
+    // The first file under assets/ that index.html references (the embedded build's own: the
+    // SPA's hashed bundle, or the fallback page's stylesheet).
+    async function firstAsset() {
+      const html = (await rawGet('/')).body.toString('utf8');
+      const m = /(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/.exec(html);
+      assert.ok(m, `index.html references no /assets/ file:\n${html}`);
+      return m[1];
+    }
+
+    it('serves index.html at / with no-cache and security headers', async () => {
       const r = await server.fetch('/');
       assert.equal(r.status, 200);
       assert.equal(r.headers.get('content-type'), 'text/html; charset=utf-8');
       assert.equal(r.headers.get('cache-control'), 'no-cache');
       assert.match(r.headers.get('content-security-policy'), /default-src 'self'/);
-      assert.match(await r.text(), /AgentLens/);
+      assert.match(await r.text(), /<title>AgentLens<\/title>/);
     });
 
     it('falls back to index.html for client-side routes, not for missing files', async () => {
       const r = await server.fetch('/catalog/some-id');
       assert.equal(r.status, 200);
+      assert.equal(r.headers.get('cache-control'), 'no-cache');
       assert.match(await r.text(), /<title>AgentLens<\/title>/);
       assert.equal((await server.fetch('/assets/missing-abc123.js')).status, 404);
       assert.equal((await server.fetch('/nothing.png')).status, 404);
     });
 
     it('hashed assets are immutable; ETag and 304', async () => {
-      const r = await server.fetch('/assets/placeholder.css');
+      const asset = await firstAsset();
+      const r = await server.fetch(asset);
       assert.equal(r.status, 200);
-      assert.equal(r.headers.get('content-type'), 'text/css; charset=utf-8');
+      assert.match(r.headers.get('content-type'), /^(text\/css|text\/javascript); charset=utf-8$/);
       assert.equal(r.headers.get('cache-control'), 'public, max-age=31536000, immutable');
       const etag = r.headers.get('etag');
       assert.match(etag, /^"[0-9a-f]{16}"$/);
-      const again = await server.fetch('/assets/placeholder.css', { headers: { 'If-None-Match': etag } });
+      const again = await server.fetch(asset, { headers: { 'If-None-Match': etag } });
       assert.equal(again.status, 304);
+    });
+
+    it('sends the precompressed variant when the client accepts gzip', async () => {
+      for (const p of ['/', '/catalog/some-id', await firstAsset()]) {
+        const plain = await rawGet(p);
+        const gz = await rawGet(p, { 'Accept-Encoding': 'gzip, deflate, br' });
+        assert.equal(plain.status, 200, p);
+        assert.equal(gz.status, 200, p);
+        assert.equal(plain.headers['content-encoding'], undefined, `${p}: identity without Accept-Encoding`);
+        assert.equal(gz.headers['content-encoding'], 'gzip', p);
+        for (const r of [plain, gz]) assert.equal(r.headers.vary, 'Accept-Encoding', p);
+        assert.equal(gz.headers['content-type'], plain.headers['content-type'], p);
+        assert.equal(gz.headers['cache-control'], plain.headers['cache-control'], p);
+        assert.ok(gz.body.length < plain.body.length, `${p}: ${gz.body.length} >= ${plain.body.length} bytes`);
+        assert.deepEqual(gunzipSync(gz.body), plain.body, `${p}: the variant holds the same bytes`);
+        // Each representation has its own validator, and 304 works for both.
+        assert.notEqual(gz.headers.etag, plain.headers.etag, p);
+        const cached = await rawGet(p, { 'Accept-Encoding': 'gzip', 'If-None-Match': gz.headers.etag });
+        assert.equal(cached.status, 304, p);
+        assert.equal(cached.headers.vary, 'Accept-Encoding', p);
+        const head = await rawGet(p, { 'Accept-Encoding': 'gzip' }, 'HEAD');
+        assert.equal(head.status, 200, p);
+        assert.equal(head.headers['content-encoding'], 'gzip', p);
+        assert.equal(head.body.length, 0, p);
+      }
+    });
+
+    it('honours q-values and never serves a variant by its own name', async () => {
+      for (const [ae, want] of [['gzip;q=0', undefined], ['*', 'gzip'], ['*;q=0.5, gzip;q=0', undefined],
+        ['identity', undefined], ['br;q=1, GZIP;q=0.001', 'gzip'], ['x-gzip', 'gzip'], ['deflate, *;q=0', undefined]]) {
+        const r = await rawGet('/', { 'Accept-Encoding': ae });
+        assert.equal(r.status, 200, ae);
+        assert.equal(r.headers['content-encoding'], want, `Accept-Encoding: ${ae}`);
+      }
+      const asset = await firstAsset();
+      assert.equal((await rawGet(`${asset}.gz`)).status, 404);
+      assert.equal((await rawGet('/index.html.gz')).status, 404);
     });
 
     it('refuses path traversal', async () => {

@@ -291,43 +291,6 @@ static void handle_readyz(struct al_request *r)
 		al_response_error(r, 503, "not ready");
 }
 
-static void handle_static(struct al_request *r)
-{
-	if (!is_get(r->method)) {
-		method_not_allowed(r, "GET, HEAD");
-		return;
-	}
-	struct al_static_result res;
-	al_static_resolve(r->path, &res);
-	if (!res.file) {
-		al_response_error(r, 404, "not found");
-		return;
-	}
-	struct al_response *resp = &r->resp;
-	char etag[24];
-	snprintf(etag, sizeof etag, "\"%s\"", res.file->etag);
-	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	al_response_reset(resp);
-	if (inm && strstr(inm, etag)) {
-		resp->status = 304;
-	} else {
-		resp->status = 200;
-		resp->body = (char *)res.file->data;
-		resp->len = res.file->size;
-		resp->body_static = true;
-		resp->content_type = res.content_type;
-	}
-	al_response_add_header(resp, "ETag", etag);
-	al_response_add_header(resp, "Cache-Control", res.cache_control);
-	if (strncmp(res.content_type, "text/html", 9) == 0) {
-		al_response_add_header(resp, "Content-Security-Policy",
-				       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-				       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-		al_response_add_header(resp, "Referrer-Policy", "no-referrer");
-		al_response_add_header(resp, "X-Frame-Options", "DENY");
-	}
-}
-
 static void route(struct al_request *r)
 {
 	const char *p = r->path;
@@ -344,7 +307,7 @@ static void route(struct al_request *r)
 	} else if (strncmp(p, "/api", 4) == 0 && (p[4] == '/' || p[4] == '\0')) {
 		al_lua_handle(r);
 	} else {
-		handle_static(r);
+		al_static_serve(r);
 	}
 }
 
