@@ -124,17 +124,11 @@ function M.list(req)
   if not f then
     return status, body
   end
-  local key = cache.key(req)
-  local s, b, h = cache.get(key)
-  if s then
-    return s, b, h
+  local s, b, h = cache.list(cache.key(req), f)
+  if not s then
+    return http_errors.db_failure(b, h)
   end
-  local version = cache.version()
-  local items, total, code = catalog.list(f)
-  if not items then
-    return http_errors.db_failure(total, code)
-  end
-  return cache.put(key, version, 200, view.list(items), paging.total_header(total))
+  return s, b, h
 end
 
 -- load(id) -> entry | nil, status, body
@@ -537,6 +531,26 @@ function M.stats(_req)
     by_source = json.object(s.by_source or {}),
     by_protocol = json.object(s.by_protocol or {}),
   }
+end
+
+-- GET /catalog/{id}/drift: the tool drift records of the entry, newest first
+-- (agentlens.health.drift): {drift: [{at, source, added, removed, changed, toolsBefore,
+-- toolsAfter}]}.
+function M.drift(req)
+  local e, status, body = load(req.params.id)
+  if not e then
+    return status, body
+  end
+  local rows, err, code = require("agentlens.health.drift").list(e.id)
+  if not rows then
+    return http_errors.db_failure(err, code)
+  end
+  local out = json.array()
+  for i, r in ipairs(rows) do
+    out[i] = { at = r.at, source = r.source, added = r.added, removed = r.removed, changed = r.changed,
+      toolsBefore = r.tools_before, toolsAfter = r.tools_after }
+  end
+  return 200, { drift = out }
 end
 
 return M

@@ -246,6 +246,22 @@ function M.entry(e, detail)
   return out
 end
 
+-- live(l) -> the fields of an entry's JSON that follow its state and health columns (status,
+-- health, updated_at); l: an entry, or an item of agentlens.store.catalog.live().
+function M.live(l)
+  return { status = l.state, health = M.health(l), updated_at = l.updated_at }
+end
+
+-- lasting(e) -> the list view of entry e without the fields of live(e): what changes only when
+-- the entry itself is written (see agentlens.catalog.cache).
+function M.lasting(e)
+  local out = M.entry(e, false)
+  for k in pairs(M.live(e)) do
+    out[k] = nil
+  end
+  return out
+end
+
 -- list(entries) -> json.array of list views (no security_detail).
 function M.list(entries)
   local out = json.array()

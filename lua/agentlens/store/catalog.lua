@@ -23,7 +23,10 @@
 -- {data, content_type, fetched_at, etag} where etag is random hex written with the card (it
 -- changes whenever the card is written).
 --
--- Every successful write bumps the shared counter "catalog" (M.version()) for response caches.
+-- Every successful write bumps a version for response caches (M.versions()): the entries' version
+-- for what an entry is, the live version for state and health columns only (M.touch()).
+-- list() is list_order() (the page's ids and the total) then entries() (the rows by id);
+-- live(ids) reads only the state and health columns (agentlens.catalog.cache).
 local db = require "agentlens.db"
 local json = require "agentlens.json"
 local crypto = require "agentlens.crypto"
@@ -99,19 +102,31 @@ local function versioned_in_db()
   return shared_db
 end
 
-local function bump()
-  shared.bump("catalog")
+-- Two versions: "catalog" (column version) changes with every write of what an entry is (insert,
+-- update, delete: bump), "catalog.live" (column live_version, migration 0006) with every write
+-- of only its state and health columns (touch: probes, lifecycle changes). A cached answer that
+-- does not depend on state or health (the order of a search, a total without a state filter)
+-- survives health sweeps.
+local function bump_version(counter, column)
+  shared.bump(counter)
   if versioned_in_db() then
-    local ok, err = db.exec("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
+    local ok, err = db.exec("UPDATE catalog_version SET " .. column .. " = " .. column .. " + 1 WHERE id = 1")
     if not ok then
       log.warn("catalog version not bumped; other replicas may serve cached answers briefly", { error = err })
     end
   end
 end
 
--- touch(): tells response caches that catalog data changed (other stores writing entry columns,
--- e.g. health results, call it after their write).
-M.touch = bump
+local function bump()
+  bump_version("catalog", "version")
+end
+
+-- touch(): tells response caches that the state or health columns of entries changed (other
+-- stores writing them, e.g. health results, call it after their write). Writes of anything
+-- else go through the functions of this module, which bump the entries' version themselves.
+function M.touch()
+  bump_version("catalog.live", "live_version")
+end
 
 -- normalize_endpoint(s): lower-case scheme and host, no default port (http 80, https 443), no
 -- trailing slash on the path; userinfo, path case, query and fragment are kept. A string without
@@ -285,21 +300,46 @@ end
 local PG_TSQUERY = [[to_tsquery('simple', (SELECT string_agg('''' || replace(replace(lexeme, '\', '\\'),
   '''', '''''') || ''':*', ' & ') FROM unnest(to_tsvector('simple', CAST(? AS TEXT)))))]]
 
--- list(f) -> items, total | nil, message, code. See the header for f and the items.
-function M.list(f)
-  f = f or {}
+-- plan(f) -> limit, offset, q, sort | nil, message: the checked paging, search text and sort.
+local function plan(f)
   local limit, offset = paging(f)
   if not limit then
-    return invalid(offset)
+    return nil, offset
   end
   local q = type(f.q) == "string" and f.q:match("%S") and f.q or nil
   local sort = f.sort or (q and "relevance" or "last_success")
   if not SORTS[sort] then
-    return invalid("sort must be one of: name, -name, created_at, -created_at, updated_at, -updated_at, "
-      .. "relevance, last_success")
+    return nil, "sort must be one of: name, -name, created_at, -created_at, updated_at, -updated_at, "
+      .. "relevance, last_success"
   end
   if sort == "relevance" and not q then
     sort = "last_success"
+  end
+  return limit, offset, q, sort
+end
+
+-- Sorts on columns that health probes and lifecycle changes write.
+local LIVE_SORTS = { last_success = true, updated_at = true, ["-updated_at"] = true }
+
+-- order_is_live(f) -> whether the order or total of list(f) can change with a write of state or
+-- health columns only (a state filter, or a sort by last success or update time); when not,
+-- they change only with the entries' version (M.versions()).
+function M.order_is_live(f)
+  f = f or {}
+  if f.states and #f.states > 0 then
+    return true
+  end
+  local limit, _, _, sort = plan(f)
+  return limit ~= nil and LIVE_SORTS[sort] == true
+end
+
+-- list_order(f) -> ids, total | nil, message, code: the ids of the page of list(f) in order and
+-- the total of matches, without reading the entries.
+function M.list_order(f)
+  f = f or {}
+  local limit, offset, q, sort = plan(f)
+  if not limit then
+    return invalid(offset)
   end
 
   local from, where, args = { "catalog_entries e" }, {}, {}
@@ -352,42 +392,66 @@ function M.list(f)
   if #where > 0 then
     base = base .. " WHERE " .. table.concat(where, " AND ")
   end
-  local counted, err, code = db.query("SELECT count(*) AS n" .. base, unpack(args))
-  if not counted then
-    return nil, err, code
-  end
   local n = #args
   args[n + 1], args[n + 2] = limit, offset
-  -- Two steps: order and cut the page on narrow rows (ids and sort keys), then read the page's
-  -- full rows by id; sorting thousands of full-width matches was most of a search's cost.
-  local page
-  page, err, code = db.query("SELECT e.id AS id, " .. rank .. base .. " ORDER BY " .. SORTS[sort]
-    .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
-  if not page then
-    return nil, err, code
-  end
-  local items, at = {}, {}
-  if #page > 0 then
-    local ids = {}
-    for i, r in ipairs(page) do
-      ids[i] = r.id
-      at[r.id] = i
-    end
-    local rows
-    rows, err, code = db.query("SELECT " .. COLUMNS .. ", 0 AS rank FROM catalog_entries e WHERE e.id IN ("
-      .. marks(#ids) .. ")", unpack(ids))
-    if not rows then
+  -- The page is ordered and cut on narrow rows (ids and sort keys); the entries are read by id
+  -- afterwards. A search ranks every match anyway, so its total comes from the same pass (a
+  -- window count) instead of a second evaluation of the text query; a plain list walks an index
+  -- for the page and counts separately.
+  local page, err, code
+  if q then
+    page, err, code = db.query("SELECT e.id AS id, " .. rank .. ", count(*) OVER () AS total" .. base
+      .. " ORDER BY " .. SORTS[sort] .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
+    if not page then
       return nil, err, code
     end
-    local found = {}
-    for _, r in ipairs(rows) do
-      r.rank = page[at[r.id]].rank
-      found[at[r.id]] = entry_of(r)
+  else
+    page, err, code = db.query("SELECT e.id AS id" .. base .. " ORDER BY " .. SORTS[sort] .. " LIMIT ? OFFSET ?",
+      unpack(args, 1, n + 2))
+    if not page then
+      return nil, err, code
     end
-    for i = 1, #page do -- an entry deleted between the two reads is left out, not a hole
-      if found[i] then
-        items[#items + 1] = found[i]
-      end
+  end
+  local total = page[1] and page[1].total
+  if total == nil then
+    local counted
+    counted, err, code = db.query("SELECT count(*) AS n" .. base, unpack(args, 1, n))
+    if not counted then
+      return nil, err, code
+    end
+    total = counted[1].n
+  end
+  local ids = {}
+  for i, r in ipairs(page) do
+    ids[i] = r.id
+  end
+  return ids, tonumber(total)
+end
+
+-- entries(ids) -> items | nil, message, code: the entries with these ids in the order given
+-- (as list() items: capabilities loaded with one query for all of them); ids that name no entry
+-- are left out.
+function M.entries(ids)
+  local items = {}
+  if #ids == 0 then
+    return json.array(items)
+  end
+  local at = {}
+  for i, id in ipairs(ids) do
+    at[id] = i
+  end
+  local rows, err, code = db.query("SELECT " .. COLUMNS .. " FROM catalog_entries e WHERE e.id IN ("
+    .. marks(#ids) .. ")", unpack(ids))
+  if not rows then
+    return nil, err, code
+  end
+  local found = {}
+  for _, r in ipairs(rows) do
+    found[at[r.id]] = entry_of(r)
+  end
+  for i = 1, #ids do -- an entry deleted in between is left out, not a hole
+    if found[i] then
+      items[#items + 1] = found[i]
     end
   end
   local ok
@@ -395,7 +459,47 @@ function M.list(f)
   if not ok then
     return nil, err, code
   end
-  return json.array(items), counted[1].n
+  return json.array(items)
+end
+
+-- live(ids) -> {[id] = {state, updated_at, health = (as get())}} | nil, message, code: the
+-- columns that health probes and lifecycle changes write, for the entries that exist.
+function M.live(ids)
+  local out = {}
+  if #ids == 0 then
+    return out
+  end
+  local rows, err, code = db.query([[SELECT id, state, updated_at, health_last_probed_at, health_last_success_at,
+    health_latency_ms, health_consecutive_failures, health_last_error FROM catalog_entries WHERE id IN (]]
+    .. marks(#ids) .. ")", unpack(ids))
+  if not rows then
+    return nil, err, code
+  end
+  for _, r in ipairs(rows) do
+    out[r.id] = { state = r.state, updated_at = r.updated_at, health = {
+      state = r.state,
+      last_probed_at = r.health_last_probed_at,
+      last_success_at = r.health_last_success_at,
+      latency_ms = r.health_latency_ms,
+      consecutive_failures = r.health_consecutive_failures,
+      last_error = r.health_last_error,
+    } }
+  end
+  return out
+end
+
+-- list(f) -> items, total | nil, message, code. See the header for f and the items.
+function M.list(f)
+  local ids, total, code = M.list_order(f)
+  if not ids then
+    return nil, total, code
+  end
+  local items, err
+  items, err, code = M.entries(ids)
+  if not items then
+    return nil, err, code
+  end
+  return items, total
 end
 
 -- raw_card(id) -> {data, content_type, fetched_at, etag} | nil | nil, message, code
@@ -519,14 +623,29 @@ function M.stats()
   return out
 end
 
--- version() -> a number that changes with every catalog write (also writes by other replicas
--- on PostgreSQL), or nil when it cannot be read (then nothing may be cached).
-function M.version()
+-- versions() -> entries, live: the entries' version (changes with every write of what an entry
+-- is: insert, update, delete) and the live version (every write of state or health columns
+-- only), also for writes by other replicas on PostgreSQL; nil when they cannot be read (then
+-- nothing may be cached).
+function M.versions()
   if versioned_in_db() then
-    local rows = db.query("SELECT version FROM catalog_version WHERE id = 1")
-    return rows and rows[1] and rows[1].version or nil
+    local rows = db.query("SELECT version, live_version FROM catalog_version WHERE id = 1")
+    local r = rows and rows[1]
+    if not r then
+      return nil
+    end
+    return tonumber(r.version), tonumber(r.live_version)
   end
-  return shared.get("catalog")
+  return shared.get("catalog"), shared.get("catalog.live")
+end
+
+-- version() -> a number that changes with every catalog write of either kind, or nil.
+function M.version()
+  local entries, live = M.versions()
+  if entries == nil then
+    return nil
+  end
+  return entries + live
 end
 
 -- ---- writing ------------------------------------------------------------------------------
@@ -992,7 +1111,7 @@ function M.set_state(id, state, opts)
     return nil, err, code
   end
   if n > 0 then
-    bump()
+    M.touch() -- state and updated_at only
   end
   return M.get(id)
 end
