@@ -355,8 +355,12 @@ static int parse_number(const struct parser *ps, const unsigned char **pp, doubl
 		}                                                                                    \
 	} while (0)
 
+/* One bit per open level (1 = object); a byte is cleared when its first level opens, so no
+ * bit of the stack is ever read before it was written. */
 #define STACK_PUSH(is_obj)                                                                           \
 	do {                                                                                         \
+		if ((depth & 7) == 0)                                                                \
+			stack[depth >> 3] = 0;                                                       \
 		if (is_obj)                                                                          \
 			stack[depth >> 3] |= (unsigned char)(1u << (depth & 7));                     \
 		else                                                                                 \

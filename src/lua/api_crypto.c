@@ -95,7 +95,7 @@ static struct pw_job *pw_job_new(lua_State *L, int idx)
 	if (!j || !(j->password = malloc(len + 1))) {
 		free(j);
 		luaL_error(L, "out of memory");
-		return NULL;
+		abort(); /* not reached: luaL_error does not return (LuaJIT's lauxlib.h does not say so) */
 	}
 	memcpy(j->password, pw, len);
 	j->password[len] = '\0';
