@@ -376,6 +376,46 @@ describe(`catalog on ${DIALECT}`, () => {
       assert.equal(Number((await get(`/api/v1/catalog?q=${tag}`)).headers.get('x-total-count')), before);
       for (let i = 0; i < 4; i += 1) expect(await get(`/api/v1/catalog/${e.id}`), 404, 'catalog entry not found');
     });
+
+    it('a state or health change is in the next answer of every cached list and detail', async () => {
+      const live = uniqueName('live');
+      // 127.0.0.1:1 refuses connections: a probe fails at once (probes are not SSRF-guarded)
+      const e = await create({ display_name: `${live} Probed`, endpoint: `http://127.0.0.1:1/${live}` });
+      const other = await create({ display_name: `${live} Other`, endpoint: `https://${live}-o.example.com` });
+      const queries = [`q=${live}`, `q=${live}&sort=displayName_asc`, `q=${live}&state=registered`,
+        `q=${live}&status=deprecated`, `q=${live}&sort=lastSuccessAt_desc`];
+      const item = (r) => r.body.find((x) => x.id === e.id);
+      // warm every worker's caches
+      for (let i = 0; i < 4; i += 1) {
+        for (const qs of queries) expect(await get(`/api/v1/catalog?${qs}`), 200, undefined, qs);
+        expect(await get(`/api/v1/catalog/${e.id}`), 200);
+      }
+      const probed = await post(`/api/v1/catalog/${e.id}/probe`, {});
+      expect(probed, 200, undefined, 'probe');
+      assert.equal(probed.body.consecutiveFailures, 1);
+      for (let i = 0; i < 4; i += 1) {
+        for (const qs of queries.slice(0, 3)) {
+          const h = item(await get(`/api/v1/catalog?${qs}`)).health;
+          assert.equal(h.consecutiveFailures, 1, qs);
+          assert.equal(h.lastProbedAt, probed.body.lastProbedAt, qs);
+          assert.equal(h.lastError, probed.body.lastError, qs);
+        }
+        assert.equal((await get(`/api/v1/catalog/${e.id}`)).body.health.consecutiveFailures, 1);
+      }
+      expect(await api(server, 'PATCH', `/api/v1/catalog/${e.id}/lifecycle`, { token, body: { state: 'deprecated' } }), 200);
+      for (let i = 0; i < 4; i += 1) {
+        const all = await get(`/api/v1/catalog?q=${live}&sort=displayName_asc`);
+        assert.deepEqual(all.body.map((x) => [x.id, x.status]), [[other.id, 'registered'], [e.id, 'deprecated']]);
+        assert.equal(item(await get(`/api/v1/catalog?q=${live}`)).status, 'deprecated');
+        const registered = await get(`/api/v1/catalog?q=${live}&state=registered`);
+        assert.deepEqual(registered.body.map((x) => x.id), [other.id]);
+        assert.equal(registered.headers.get('x-total-count'), '1');
+        const deprecated = await get(`/api/v1/catalog?q=${live}&status=deprecated`);
+        assert.deepEqual(deprecated.body.map((x) => x.id), [e.id]);
+        assert.equal((await get(`/api/v1/catalog/${e.id}`)).body.status, 'deprecated');
+      }
+      for (const id of [e.id, other.id]) expect(await api(server, 'DELETE', `/api/v1/catalog/${id}`, { token }), 204);
+    });
   });
 
   describe('capabilities and stats', () => {
