@@ -175,9 +175,21 @@ def check_mocks(doc, name, config):
         need(port is not None and [str(p) for p in svc.get("expose", [])] == [port],
              f"{name}: {mock} exposes its PORT")
         need(mock in (services["agentlens"].get("depends_on") or {}), f"{name}: agentlens depends on {mock}")
-        urls = [s.get("url", "") for s in (config or {}).get("sources", [])]
-        need(any(u.startswith(f"http://{mock}:{port}/") for u in urls),
-             f"{name}: a source of the configuration reaches {mock} at http://{mock}:{port}/")
+        srcs = [s for s in (config or {}).get("sources", []) if isinstance(s, dict)]
+        base = f"http://{mock}:{port}"
+        mine = [s for s in srcs if str(s.get("url", "")) == base or str(s.get("url", "")).startswith(base + "/")]
+        need(len(mine) == 1, f"{name}: one source of the configuration reaches {mock} at {base}")
+        for s in mine:
+            # interface of `sources:`: A2A = base URL or card URL, MCP = the MCP endpoint
+            want = "a2a" if mock == "a2a-agent" else "mcp"
+            need(s.get("type") == want, f"{name}: the source of {mock} has type {want}")
+            if want == "mcp":
+                need(s.get("url") == base + "/mcp", f"{name}: the MCP source url is the endpoint {base}/mcp")
+            else:
+                need(s.get("url") in (base, base + "/.well-known/agent-card.json"),
+                     f"{name}: the A2A source url is the base URL or the card URL")
+    names = [s.get("name") for s in (config or {}).get("sources", [])]
+    need(len(names) == len(set(names)) and all(names), f"{name}: sources have unique names")
     # examples/mock-agents/ arrives with discovery; once there, it has both targets
     df = os.path.join(EX, "mock-agents", "Dockerfile")
     if os.path.isdir(os.path.join(EX, "mock-agents")):
