@@ -218,10 +218,28 @@ export interface Setting {
   updated_at?: string | null;
 }
 
+export interface LuaGeneration {
+  id: number;
+  created_at?: string;
+  origin?: string;
+  modules?: number;
+  routes?: number;
+  scripts?: number;
+}
+
+export interface ReloadError {
+  message?: string;
+  file?: string | null;
+  line?: number | null;
+  at?: string;
+}
+
 export interface SystemStatus {
   version: string;
-  generation: number | null;
-  last_reload_error: string | null;
+  /** The published Lua generation (older servers sent only its number). */
+  generation: LuaGeneration | number | null;
+  /** Why the last reload failed; null when it worked (older servers sent a string). */
+  last_reload_error: ReloadError | string | null;
 }
 
 export interface Paged<T> {
