@@ -33,6 +33,7 @@ return {
       handler = catalog.lifecycle },
     { method = "POST", path = "/api/v1/catalog/{id}/probe", permission = "catalog:write", handler = catalog.probe },
     { method = "GET", path = "/api/v1/catalog/{id}/health", permission = "catalog:read", handler = catalog.health },
+    { method = "GET", path = "/api/v1/catalog/{id}/drift", permission = "catalog:read", handler = catalog.drift },
     { method = "GET", path = "/api/v1/capabilities", permission = "catalog:read", handler = capabilities.list },
     { method = "GET", path = "/api/v1/capabilities/{key}", permission = "catalog:read", handler = capabilities.get },
     { method = "GET", path = "/api/v1/stats", permission = "catalog:read", handler = catalog.stats },

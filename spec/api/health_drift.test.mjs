@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tool drift through the real binary: the health sweep lists the tools of an MCP entry (the mock
+// MCP server, examples/mock-agents/mcp-server.mjs), the first listing is the baseline, a change
+// of tools made through the mock's /_control is recorded at the next sweep and shown by
+// GET /api/v1/catalog/{id}/drift (added / removed / changed with hashes and fields), once.
+// ctest runs this file once on SQLite and once on PostgreSQL.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN_PASSWORD, ADMIN_USER, api, loginOk, show, startAuthServer } from '../support/auth.mjs';
+import { DIALECT, ROOT, eventually, sleep } from '../support/server.mjs';
+
+const MOCK = path.join(ROOT, 'examples', 'mock-agents', 'mcp-server.mjs');
+const children = [];
+
+function startMock() {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [MOCK], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(proc);
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`mock MCP server did not start: ${err}`)), 10000);
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.includes('"port"'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve(`http://127.0.0.1:${JSON.parse(line).port}`);
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`mock exited ${code}: ${err}`)); });
+  });
+}
+
+async function control(base, body) {
+  const res = await fetch(`${base}/_control`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+describe(`tool drift on ${DIALECT}`, () => {
+  let server;
+  let token;
+  let mock;
+  const call = (method, p, body) => api(server, method, p, { token, body });
+
+  before(async () => {
+    mock = await startMock();
+    server = await startAuthServer({ env: { AGENTLENS_HEALTH_CHECK_INTERVAL: '5s' } });
+    token = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
+  });
+  after(async () => { if (server) await server.stop(); });
+
+  it('records a change of tools seen by the sweep, once, and shows it on the entry', async () => {
+    const created = await call('POST', '/api/v1/catalog', { protocol: 'mcp', display_name: 'Drifting MCP', endpoint: `${mock}/mcp` });
+    assert.equal(created.status, 201, show(created));
+    const { id } = created.body;
+
+    // the first listing: a baseline (the entry was registered without tools), not drift
+    await eventually(async () => {
+      const d = await call('GET', `/api/v1/catalog/${id}`);
+      return d.body.health.lastProbedAt && d.body.status === 'active';
+    }, { timeoutMs: 20000, intervalMs: 250 });
+    let d = await call('GET', `/api/v1/catalog/${id}/drift`);
+    assert.equal(d.status, 200, show(d));
+    assert.deepEqual(d.body, { drift: [] });
+
+    // echo changes its schema, add disappears, translate appears
+    await control(mock, {
+      tools: [
+        { name: 'echo', title: 'Echo', description: 'Returns its input text.', annotations: { readOnlyHint: true, idempotentHint: true },
+          inputSchema: { type: 'object', properties: { text: { type: 'string' }, upper: { type: 'boolean' } }, required: ['text'] } },
+        { name: 'get_time', title: 'Current time', description: 'Returns the server time (ISO 8601).', inputSchema: { type: 'object', properties: {}, required: [] } },
+        { name: 'weather', title: 'Weather', description: 'Pretends to report the weather for a city.', annotations: { openWorldHint: true },
+          inputSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+        { name: 'delete_note', title: 'Delete note', description: 'Deletes a note (mock: does nothing).', annotations: { destructiveHint: true },
+          inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } },
+        { name: 'translate', description: 'Translates text.', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+      ],
+    });
+    const rec = await eventually(async () => {
+      const r = await call('GET', `/api/v1/catalog/${id}/drift`);
+      return r.body.drift.length > 0 && r.body.drift[0];
+    }, { timeoutMs: 20000, intervalMs: 250 });
+    assert.deepEqual(rec.added.map((x) => [x.kind, x.name]), [['mcp.tool', 'translate']], JSON.stringify(rec));
+    assert.deepEqual(rec.removed.map((x) => x.name), ['add']);
+    assert.deepEqual(rec.changed.map((x) => x.name), ['echo']);
+    assert.deepEqual(rec.changed[0].fields, ['input_schema']);
+    assert.match(rec.changed[0].before, /^[0-9a-f]{16}$/);
+    assert.notEqual(rec.changed[0].before, rec.changed[0].after);
+    assert.match(rec.added[0].hash, /^[0-9a-f]{16}$/);
+    assert.equal(rec.source, 'probe');
+    assert.equal(rec.toolsBefore, 5);
+    assert.equal(rec.toolsAfter, 5);
+    assert.match(rec.at, /^\d{4}-\d\d-\d\dT/);
+
+    // later sweeps see the same tools: no new record
+    const probedAt = (await call('GET', `/api/v1/catalog/${id}`)).body.health.lastProbedAt;
+    await eventually(async () => (await call('GET', `/api/v1/catalog/${id}`)).body.health.lastProbedAt !== probedAt,
+      { timeoutMs: 20000, intervalMs: 250 });
+    await sleep(200);
+    d = await call('GET', `/api/v1/catalog/${id}/drift`);
+    assert.equal(d.body.drift.length, 1, show(d));
+  });
+
+  it('404 for an unknown entry; 401 without a token', async () => {
+    const r = await call('GET', '/api/v1/catalog/00000000-0000-4000-8000-00000000beef/drift');
+    assert.equal(r.status, 404, show(r));
+    const anon = await api(server, 'GET', '/api/v1/catalog/00000000-0000-4000-8000-00000000beef/drift');
+    assert.equal(anon.status, 401, show(anon));
+  });
+});
