@@ -10,6 +10,13 @@
 -- logged with a traceback and the job runs again at its next interval. A reload replaces the
 -- jobs; a job that keeps its name keeps its schedule.
 --
+-- A long-running job (a watch) is { name = ..., loop = true, run = function(ctx) ... end,
+-- enabled = boolean | function() -> boolean (optional) }: it runs on a thread of its own with
+-- its own state and connection while this replica leads and it is enabled, and must return soon
+-- after ctx.should_stop() turns true (shutdown, reload, lost leadership, disabled); ctx.sleep(s)
+-- waits, returning false early when it must stop, and agentlens.httpc.stream on that thread ends
+-- with "stopped" then. When run returns or raises otherwise it starts again after a pause.
+--
 -- health: probes every catalog entry that is not deprecated (agentlens.health.run.sweep).
 -- Discovery jobs arrive with that feature.
 return {
@@ -21,3 +28,14 @@ return {
     end,
   },
 }
+  -- kubernetes: lists, then watches annotated Services (agentlens.discovery.kubernetes)
+  {
+    name = "kubernetes",
+    loop = true,
+    enabled = function()
+      return require("agentlens.config").get("kubernetes.enabled") == true
+    end,
+    run = function(ctx)
+      require("agentlens.discovery.kubernetes").run(ctx)
+    end,
+  },

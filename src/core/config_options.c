@@ -34,6 +34,7 @@ const char *const al_db_sslmode_choices[] = {"disable", "allow", "prefer", "requ
 
 static const char *const log_level_choices[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_format_choices[] = {"auto", "json", "text", NULL};
+static const char *const kubernetes_address_choices[] = {"dns", "cluster-ip", NULL};
 
 const struct al_option al_options[] = {
 	/* general */
@@ -169,6 +170,32 @@ const struct al_option al_options[] = {
 	 .help = "Time between two health sweeps; the first runs at start-up (default of the runtime setting "
 		 "health.check_interval, whole seconds)."},
 	{.key = "health.check_timeout", .env = "AGENTLENS_HEALTH_CHECK_TIMEOUT", .flag = "health-check-timeout",
+	/* Kubernetes discovery (docs/discovery-kubernetes.md) */
+	{.key = "kubernetes.enabled", .env = "AGENTLENS_KUBERNETES_ENABLED", .flag = "kubernetes-enabled",
+	 .type = AL_OPT_BOOL, .offset = FIELD(kubernetes_enabled), .def = "false",
+	 .help = "Discover annotated Kubernetes Services (list, then watch); in a cluster through the service "
+		 "account, outside through the kubeconfig."},
+	{.key = "kubernetes.namespace", .env = "AGENTLENS_KUBERNETES_NAMESPACE", .flag = "kubernetes-namespace",
+	 .type = AL_OPT_PATH, .offset = FIELD(kubernetes_namespace), .def = "",
+	 .help = "Namespace whose Services are discovered; empty = all namespaces (needs a ClusterRole)."},
+	{.key = "kubernetes.kubeconfig", .env = "AGENTLENS_KUBERNETES_KUBECONFIG", .flag = "kubernetes-kubeconfig",
+	 .type = AL_OPT_PATH, .offset = FIELD(kubernetes_kubeconfig), .def = "",
+	 .help = "Kubeconfig used outside a cluster; empty = $KUBECONFIG (its first file), else ~/.kube/config."},
+	{.key = "kubernetes.service_account_dir", .env = "AGENTLENS_KUBERNETES_SERVICE_ACCOUNT_DIR",
+	 .flag = "kubernetes-service-account-dir", .type = AL_OPT_PATH,
+	 .offset = FIELD(kubernetes_service_account_dir), .def = "/var/run/secrets/kubernetes.io/serviceaccount",
+	 .help = "Directory with the in-cluster token, ca.crt and namespace; used when KUBERNETES_SERVICE_HOST is "
+		 "set and the token file exists. The token is re-read when it changes."},
+	{.key = "kubernetes.address", .env = "AGENTLENS_KUBERNETES_ADDRESS", .flag = "kubernetes-address",
+	 .type = AL_OPT_ENUM, .offset = FIELD(kubernetes_address), .def = "dns", .choices = kubernetes_address_choices,
+	 .help = "Host of a discovered agent's URL: dns = the cluster DNS name (service.namespace.svc), "
+		 "cluster-ip = the Service's cluster IP (when cluster DNS is not available to AgentLens)."},
+	{.key = "kubernetes.watch_timeout", .env = "AGENTLENS_KUBERNETES_WATCH_TIMEOUT",
+	 .flag = "kubernetes-watch-timeout", .type = AL_OPT_DURATION, .offset = FIELD(kubernetes_watch_timeout_ms),
+	 .def = "5m", .min = SEC, .max = HOUR,
+	 .help = "How long one watch request lasts before it is renewed from the last resourceVersion "
+		 "(timeoutSeconds)."},
+
 	 .type = AL_OPT_DURATION, .offset = FIELD(health_check_timeout_ms), .def = "5s", .min = SEC, .max = 5 * MIN,
 	 .help = "Longest one health probe may take (default of the runtime setting health.check_timeout, "
 		 "whole seconds)."},

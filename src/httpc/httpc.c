@@ -823,6 +823,8 @@ static CURLcode stream_hop(struct xfer *x, CURLM *multi, al_httpc_chunk_fn on_ch
 			char err[256] = "";
 			enum al_httpc_chunk_result r = on_chunk(ud, x->pending.data, x->pending.len, err, sizeof err);
 			al_buf_reset(&x->pending);
+			last_rx = al_monotonic_ns(); /* time spent in the callback is not the peer's silence */
+			seen_rx = x->rx;
 			if (r == AL_HTTPC_CHUNK_DONE)
 				break; /* a clean end: rc stays OK */
 			if (r != AL_HTTPC_CHUNK_MORE) {

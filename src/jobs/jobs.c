@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Background jobs: one scheduler thread runs the jobs of lua/agentlens/jobs.lua in turn, each
- * at its own interval; on PostgreSQL an elector thread decides whether this replica is the one
- * that runs them (session advisory lock). */
+/* Background jobs: one scheduler thread runs the periodic jobs of lua/agentlens/jobs.lua in
+ * turn, each at its own interval, and starts a thread for each long-running job (loop = true);
+ * on PostgreSQL an elector thread decides whether this replica is the one that runs them
+ * (session advisory lock). */
 #include "jobs/jobs.h"
 
 #include <pthread.h>
@@ -15,11 +16,19 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "httpc/httpc.h"
+#include "lua/generation.h"
 
 /* Why one scheduler thread rather than one thread per job: the job list comes from Lua and
  * changes with every reload, so a fixed set of threads does not fit; one thread keeps a single
  * Lua state and connection, runs due jobs in order and sleeps until the next one is due. Jobs do
- * their network I/O in concurrent batches (agentlens.httpc.request_many), so a round is short. */
+ * their network I/O in concurrent batches (agentlens.httpc.request_many), so a round is short.
+ * A watch (Kubernetes) never ends by itself, so it cannot take a turn: a job declared with
+ * loop = true gets a "looper" thread with its own Lua state and connection, started by the
+ * scheduler while this replica leads and the job is enabled. Its run(ctx) loops until
+ * ctx.should_stop() (shutdown, reload, lost leadership, job removed or disabled); streams on
+ * that thread (agentlens.httpc.stream) end with "stopped" at the same moment. When run returns
+ * or raises for another reason it is started again after a pause (1 s doubling to 30 s). */
 
 /* pg_try_advisory_lock key: "AgLensJb" read as a 64-bit integer (the migrations use "AgLensMg").
  * pg_locks shows a bigint key as classid = high 32 bits, objid = low 32 bits, objsubid = 1. */
@@ -30,6 +39,10 @@
 #define MAX_SLEEP_MS 1000		 /* the scheduler looks at reloads and leadership at least this often */
 #define MIN_INTERVAL_MS 50		 /* a job never runs more often than this */
 #define FALLBACK_INTERVAL_MS (60 * 1000) /* when a job's interval cannot be read */
+#define LOOP_RESTART_MIN_MS 1000	 /* pause before a loop job that returned or failed runs again */
+#define LOOP_RESTART_MAX_MS 30000
+#define LOOP_HEALTHY_MS 60000		 /* a run this long resets the pause */
+#define MAX_LOOPERS 32
 
 static struct {
 	pthread_mutex_t mu;
@@ -46,6 +59,21 @@ static struct {
 bool al_jobs_is_leader(void)
 {
 	return atomic_load(&J.leader);
+}
+
+static bool stopping(void)
+{
+	pthread_mutex_lock(&J.mu);
+	bool stop = J.stop;
+	pthread_mutex_unlock(&J.mu);
+	return stop;
+}
+
+/* ctx.should_stop() of a periodic job */
+static bool periodic_should_stop(void *ud)
+{
+	(void)ud;
+	return stopping() || !al_jobs_is_leader();
 }
 
 /* Waits until deadline (monotonic ns), a stop or (when on_wake) a wake-up. Returns false once
@@ -106,7 +134,7 @@ static void run_job(struct al_job_runner *r, size_t i, struct slot *slot)
 	char err[4096];
 	int64_t start = al_monotonic_ns();
 	slot->rounds++;
-	bool ok = al_job_runner_run(r, i, slot->rounds, err, sizeof err);
+	bool ok = al_job_runner_run(r, i, slot->rounds, periodic_should_stop, NULL, err, sizeof err);
 	double ms = (double)(al_monotonic_ns() - start) / 1e6;
 	if (ok) {
 		struct al_log_field f[] = {AL_LSTR("job", slot->name), AL_LINT("round", slot->rounds),
@@ -127,6 +155,160 @@ static void run_job(struct al_job_runner *r, size_t i, struct slot *slot)
 	if (interval < MIN_INTERVAL_MS)
 		interval = MIN_INTERVAL_MS;
 	slot->next_ns = start + interval * 1000000;
+}
+
+/* ---- long-running jobs ------------------------------------------------------------------- */
+
+struct looper {
+	char *name;
+	pthread_t thread;
+	atomic_bool quit;     /* asked to end: the job was removed or disabled, or the process stops */
+	atomic_bool finished; /* the thread has ended: join it */
+	_Atomic uint64_t gen; /* the published generation when the current run started */
+};
+
+static bool looper_should_stop(void *ud)
+{
+	struct looper *lp = ud;
+	return atomic_load(&lp->quit) || stopping() || !al_jobs_is_leader() ||
+	       al_generation_current_id() != atomic_load(&lp->gen);
+}
+
+/* Index of the loop job called name in r, or -1. */
+static long find_loop(const struct al_job_runner *r, const char *name)
+{
+	for (size_t i = 0; i < al_job_runner_count(r); i++)
+		if (al_job_runner_is_loop(r, i) && strcmp(al_job_runner_name(r, i), name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Sleeps ms unless the looper must end first; false when it must. */
+static bool looper_pause(struct looper *lp, int64_t ms)
+{
+	int64_t deadline = al_monotonic_ns() + ms * 1000000;
+	while (al_monotonic_ns() < deadline) {
+		if (atomic_load(&lp->quit) || stopping() || !al_jobs_is_leader())
+			return false;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+static void *looper_main(void *arg)
+{
+	struct looper *lp = arg;
+	struct al_job_runner *r = al_job_runner_new();
+	al_httpc_thread_set_stop_check(looper_should_stop, lp);
+	uint64_t round = 0;
+	int64_t pause_ms = LOOP_RESTART_MIN_MS;
+	char err[4096];
+	while (r && !atomic_load(&lp->quit) && !stopping() && al_jobs_is_leader()) {
+		/* read before the state is built: a reload during the build stops the run at once */
+		atomic_store(&lp->gen, al_generation_current_id());
+		bool changed;
+		al_job_runner_sync(r, &changed);
+		long i = find_loop(r, lp->name);
+		if (i < 0 || !al_job_runner_enabled(r, (size_t)i, err, sizeof err))
+			break; /* removed or disabled by a reload: the scheduler reaps this thread */
+		round++;
+		struct al_log_field fs[] = {AL_LSTR("job", lp->name), AL_LINT("round", round),
+					    AL_LINT("generation", al_job_runner_generation(r))};
+		al_log_fields(AL_LOG_INFO, "long-running job started", fs, 3);
+		int64_t start = al_monotonic_ns();
+		bool ok = al_job_runner_run(r, (size_t)i, round, looper_should_stop, lp, err, sizeof err);
+		int64_t ms = (al_monotonic_ns() - start) / 1000000;
+		bool asked = looper_should_stop(lp);
+		if (ok) {
+			struct al_log_field f[] = {AL_LSTR("job", lp->name), AL_LINT("round", round),
+						   AL_LINT("duration_ms", ms), AL_LBOOL("asked_to_stop", asked)};
+			al_log_fields(AL_LOG_INFO, "long-running job returned", f, 4);
+		} else {
+			struct al_log_field f[] = {AL_LSTR("job", lp->name), AL_LINT("round", round),
+						   AL_LINT("duration_ms", ms), AL_LSTR("error", err)};
+			al_log_fields(AL_LOG_ERROR, "job failed", f, 4);
+		}
+		if (asked)
+			continue; /* a reload restarts it at once on the new state; the rest ends the loop */
+		if (ms >= LOOP_HEALTHY_MS)
+			pause_ms = LOOP_RESTART_MIN_MS;
+		if (!looper_pause(lp, pause_ms))
+			break;
+		pause_ms = pause_ms * 2 > LOOP_RESTART_MAX_MS ? LOOP_RESTART_MAX_MS : pause_ms * 2;
+	}
+	al_httpc_thread_set_stop_check(NULL, NULL);
+	al_job_runner_free(r);
+	al_db_thread_close();
+	al_httpc_thread_close();
+	struct al_log_field f[] = {AL_LSTR("job", lp->name)};
+	al_log_fields(AL_LOG_INFO, "long-running job stopped", f, 1);
+	atomic_store(&lp->finished, true);
+	return NULL;
+}
+
+static struct looper *loopers[MAX_LOOPERS];
+static size_t nloopers;
+
+static void looper_reap(size_t k)
+{
+	pthread_join(loopers[k]->thread, NULL);
+	free(loopers[k]->name);
+	free(loopers[k]);
+	loopers[k] = loopers[--nloopers];
+}
+
+/* Joins the loopers that ended; asks those whose job is gone or disabled to end; starts one for
+ * each enabled loop job without one while leading. */
+static void manage_loopers(struct al_job_runner *r, bool leading)
+{
+	for (size_t k = nloopers; k-- > 0;)
+		if (atomic_load(&loopers[k]->finished))
+			looper_reap(k);
+	char err[1024];
+	for (size_t k = 0; k < nloopers; k++) {
+		long i = find_loop(r, loopers[k]->name);
+		if (i < 0 || !al_job_runner_enabled(r, (size_t)i, err, sizeof err))
+			atomic_store(&loopers[k]->quit, true);
+	}
+	if (!leading)
+		return;
+	for (size_t i = 0; i < al_job_runner_count(r); i++) {
+		if (!al_job_runner_is_loop(r, i))
+			continue;
+		const char *name = al_job_runner_name(r, i);
+		bool running = false;
+		for (size_t k = 0; k < nloopers && !running; k++)
+			running = strcmp(loopers[k]->name, name) == 0;
+		if (running)
+			continue;
+		if (!al_job_runner_enabled(r, i, err, sizeof err)) {
+			if (err[0]) {
+				struct al_log_field f[] = {AL_LSTR("job", name), AL_LSTR("error", err)};
+				al_log_fields(AL_LOG_ERROR, "cannot tell whether the job is enabled", f, 2);
+			}
+			continue;
+		}
+		struct looper *lp = calloc(1, sizeof *lp);
+		if (!lp || nloopers == MAX_LOOPERS || !(lp->name = strdup(name)) ||
+		    pthread_create(&lp->thread, NULL, looper_main, lp) != 0) {
+			struct al_log_field f[] = {AL_LSTR("job", name)};
+			al_log_fields(AL_LOG_ERROR, "cannot start a thread for the long-running job", f, 1);
+			if (lp)
+				free(lp->name);
+			free(lp);
+			continue;
+		}
+		loopers[nloopers++] = lp;
+	}
+}
+
+static void stop_loopers(void)
+{
+	for (size_t k = 0; k < nloopers; k++)
+		atomic_store(&loopers[k]->quit, true);
+	while (nloopers > 0)
+		looper_reap(nloopers - 1);
 }
 
 static void *scheduler_main(void *arg)
@@ -166,8 +348,11 @@ static void *scheduler_main(void *arg)
 				slots[i].next_ns = 0;
 			seen_term = term;
 		}
+		manage_loopers(r, leading && al_jobs_is_leader());
 		int64_t next = al_monotonic_ns() + (int64_t)MAX_SLEEP_MS * 1000000;
 		for (size_t i = 0; i < nslots && leading && al_jobs_is_leader(); i++) {
+			if (al_job_runner_is_loop(r, i))
+				continue;
 			if (slots[i].next_ns <= al_monotonic_ns())
 				run_job(r, i, &slots[i]);
 			if (slots[i].next_ns < next)
@@ -181,6 +366,7 @@ static void *scheduler_main(void *arg)
 		if (!wait_until(next, true))
 			break;
 	}
+	stop_loopers();
 	free_slots(slots, nslots);
 	al_job_runner_free(r);
 	al_db_thread_close();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Background jobs (ARCHITECTURE.md §2): a scheduler thread with its own Lua state and database
- * connection runs the jobs that lua/agentlens/jobs.lua declares; with PostgreSQL an elector
- * thread holds an advisory lock so that exactly one replica runs them. No lua.h here: the Lua
+ * connection runs the periodic jobs that lua/agentlens/jobs.lua declares, and each long-running
+ * job (loop = true, a watch) runs on a thread of its own with its own state and connection;
+ * with PostgreSQL an elector thread holds an advisory lock so that exactly one replica runs them. No lua.h here: the Lua
  * side of a round is src/lua/job_runner.c, declared at the end of this file. */
 #ifndef AL_JOBS_JOBS_H
 #define AL_JOBS_JOBS_H
@@ -40,8 +41,17 @@ const char *al_job_runner_name(const struct al_job_runner *r, size_t i);
 /* Interval of job i in milliseconds, read now (interval_ms, or the interval_setting in seconds
  * through agentlens.settings). -1 with err set when it cannot be read. */
 int64_t al_job_runner_interval_ms(struct al_job_runner *r, size_t i, char *err, size_t errlen);
-/* Calls job i's run(ctx) through the traceback helper; ctx = {name, round}. False with
- * "message\ntraceback" in err when it raised. */
-bool al_job_runner_run(struct al_job_runner *r, size_t i, uint64_t round, char *err, size_t errlen);
+/* Whether job i is a long-running loop (loop = true) rather than a periodic job. */
+bool al_job_runner_is_loop(const struct al_job_runner *r, size_t i);
+/* Job i's enabled field now: absent or true -> true; a function is called (false with err set
+ * when it raised). */
+bool al_job_runner_enabled(struct al_job_runner *r, size_t i, char *err, size_t errlen);
+/* The generation the runner's state was built from (0 without a state). */
+uint64_t al_job_runner_generation(const struct al_job_runner *r);
+/* Calls job i's run(ctx) through the traceback helper; ctx = {name, round, should_stop(),
+ * sleep(seconds)}, where should_stop() is should_stop(ud) and sleep returns false early once it
+ * is true. False with "message\ntraceback" in err when it raised. */
+bool al_job_runner_run(struct al_job_runner *r, size_t i, uint64_t round, bool (*should_stop)(void *ud),
+		       void *ud, char *err, size_t errlen);
 
 #endif
