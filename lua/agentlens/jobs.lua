@@ -27,7 +27,6 @@ return {
       require("agentlens.health.run").sweep()
     end,
   },
-}
   -- kubernetes: lists, then watches annotated Services (agentlens.discovery.kubernetes)
   {
     name = "kubernetes",
@@ -39,3 +38,4 @@ return {
       require("agentlens.discovery.kubernetes").run(ctx)
     end,
   },
+}

@@ -70,6 +70,14 @@ struct al_config {
 	bool jobs_enabled;
 	int64_t jobs_leader_check_interval_ms;
 
+	/* Kubernetes discovery (lua/agentlens/discovery/kubernetes.lua) */
+	bool kubernetes_enabled;
+	char *kubernetes_namespace;	  /* "" = all namespaces */
+	char *kubernetes_kubeconfig;	  /* "" = $KUBECONFIG, else ~/.kube/config (outside a cluster) */
+	char *kubernetes_service_account_dir;
+	int kubernetes_address;		  /* 0 = cluster DNS name, 1 = the Service's cluster IP */
+	int64_t kubernetes_watch_timeout_ms;
+
 	/* health checks: start-up defaults of the runtime settings health.* */
 	bool health_check_enabled;
 	int64_t health_check_interval_ms;
@@ -97,14 +105,6 @@ struct al_option {
 extern const struct al_option al_options[];
 extern const char *const al_db_sslmode_choices[];
 extern const size_t al_options_count;
-
-	/* Kubernetes discovery (lua/agentlens/discovery/kubernetes.lua) */
-	bool kubernetes_enabled;
-	char *kubernetes_namespace;	  /* "" = all namespaces */
-	char *kubernetes_kubeconfig;	  /* "" = $KUBECONFIG, else ~/.kube/config (outside a cluster) */
-	char *kubernetes_service_account_dir;
-	int kubernetes_address;		  /* 0 = cluster DNS name, 1 = the Service's cluster IP */
-	int64_t kubernetes_watch_timeout_ms;
 
 /* Error text for the user, e.g. "http.workers: invalid value \"abc\" (from AGENTLENS_HTTP_WORKERS):
  * expected an integer between 0 and 256". */

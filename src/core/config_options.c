@@ -159,17 +159,6 @@ const struct al_option al_options[] = {
 	 .help = "PostgreSQL: how often a replica tries to become the leader that runs the background jobs "
 		 "(and the leader checks it still is); another replica takes over within about this time."},
 
-	/* health checks: start-up defaults of the runtime settings of the same meaning (a value stored
-	 * through the settings API wins at run time) */
-	{.key = "health.check_enabled", .env = "AGENTLENS_HEALTH_CHECK_ENABLED", .flag = "health-check-enabled",
-	 .type = AL_OPT_BOOL, .offset = FIELD(health_check_enabled), .def = "true",
-	 .help = "Probe catalog entries for health (default of the runtime setting health.check_enabled)."},
-	{.key = "health.check_interval", .env = "AGENTLENS_HEALTH_CHECK_INTERVAL", .flag = "health-check-interval",
-	 .type = AL_OPT_DURATION, .offset = FIELD(health_check_interval_ms), .def = "30s", .min = 5 * SEC,
-	 .max = 24 * HOUR,
-	 .help = "Time between two health sweeps; the first runs at start-up (default of the runtime setting "
-		 "health.check_interval, whole seconds)."},
-	{.key = "health.check_timeout", .env = "AGENTLENS_HEALTH_CHECK_TIMEOUT", .flag = "health-check-timeout",
 	/* Kubernetes discovery (docs/discovery-kubernetes.md) */
 	{.key = "kubernetes.enabled", .env = "AGENTLENS_KUBERNETES_ENABLED", .flag = "kubernetes-enabled",
 	 .type = AL_OPT_BOOL, .offset = FIELD(kubernetes_enabled), .def = "false",
@@ -196,6 +185,17 @@ const struct al_option al_options[] = {
 	 .help = "How long one watch request lasts before it is renewed from the last resourceVersion "
 		 "(timeoutSeconds)."},
 
+	/* health checks: start-up defaults of the runtime settings of the same meaning (a value stored
+	 * through the settings API wins at run time) */
+	{.key = "health.check_enabled", .env = "AGENTLENS_HEALTH_CHECK_ENABLED", .flag = "health-check-enabled",
+	 .type = AL_OPT_BOOL, .offset = FIELD(health_check_enabled), .def = "true",
+	 .help = "Probe catalog entries for health (default of the runtime setting health.check_enabled)."},
+	{.key = "health.check_interval", .env = "AGENTLENS_HEALTH_CHECK_INTERVAL", .flag = "health-check-interval",
+	 .type = AL_OPT_DURATION, .offset = FIELD(health_check_interval_ms), .def = "30s", .min = 5 * SEC,
+	 .max = 24 * HOUR,
+	 .help = "Time between two health sweeps; the first runs at start-up (default of the runtime setting "
+		 "health.check_interval, whole seconds)."},
+	{.key = "health.check_timeout", .env = "AGENTLENS_HEALTH_CHECK_TIMEOUT", .flag = "health-check-timeout",
 	 .type = AL_OPT_DURATION, .offset = FIELD(health_check_timeout_ms), .def = "5s", .min = SEC, .max = 5 * MIN,
 	 .help = "Longest one health probe may take (default of the runtime setting health.check_timeout, "
 		 "whole seconds)."},
