@@ -1,5 +1,5 @@
 // Who is signed in, what they may do, and the 401 → login → back round trip.
-import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { ApiError, onUnauthorized, request, setToken } from "../api/client";
@@ -12,6 +12,8 @@ export interface AuthState {
   can: (permission: string) => boolean;
   login: (username: string, password: string) => Promise<User>;
   logout: () => Promise<void>;
+  /** Whether the last sign-out was a 401 (the session ended), not the user's choice. */
+  sessionExpired: () => boolean;
   /** After a password change the server ends every session: forget the local one too. */
   sessionEnded: (message: string) => void;
 }
@@ -49,15 +51,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const location = useLocation();
   const me = useQuery({ queryKey: ME_KEY, queryFn: fetchMe, retry: false, staleTime: 60_000 });
 
-  // Any 401 from the API: the session is gone; go to the login page and come back afterwards.
+  // Any 401 from the API: the session is gone. Forget the user; RequireAuth then sends the
+  // browser to the login page (with the way back), saying that the session ended.
+  const expired = useRef(false);
   useEffect(() => {
     return onUnauthorized(() => {
+      if (qc.getQueryData(ME_KEY)) expired.current = true;
       qc.setQueryData(ME_KEY, null);
-      const { pathname, search } = window.location;
-      if (pathname.startsWith("/login")) return;
-      navigate(loginPath(pathname, search), { replace: true, state: { expired: true } });
     });
-  }, [qc, navigate]);
+  }, [qc]);
 
   const login = useCallback(
     async (username: string, password: string) => {
@@ -67,6 +69,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         noAuthRedirect: true,
       });
       setToken(res.data.token);
+      expired.current = false;
       qc.removeQueries({ predicate: (q) => q.queryKey[0] !== ME_KEY[0] });
       qc.setQueryData(ME_KEY, res.data.user);
       return res.data.user;
@@ -104,6 +107,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       user,
       loading: me.isPending,
       can: (p: string) => perms.has(p),
+      sessionExpired: () => expired.current,
       login,
       logout,
       sessionEnded,
@@ -134,10 +138,14 @@ export function useAuth(): AuthState {
 
 /** Pages behind a login: wait for /auth/me, else go to the login page and come back. */
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const { user, loading } = useAuth();
+  const { user, loading, sessionExpired } = useAuth();
   const location = useLocation();
   if (loading) return <Spinner label="Loading your account" />;
-  if (!user) return <Navigate to={loginPath(location.pathname, location.search)} replace />;
+  if (!user) {
+    return (
+      <Navigate to={loginPath(location.pathname, location.search)} replace state={sessionExpired() ? { expired: true } : undefined} />
+    );
+  }
   return <>{children}</>;
 }
 

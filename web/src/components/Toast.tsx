@@ -35,24 +35,22 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const polite = toasts.filter((t) => t.kind !== "error");
   const urgent = toasts.filter((t) => t.kind === "error");
   const render = (t: Toast) => (
-    <div key={t.id} className={`toast toast-${t.kind}`}>
+    <div key={t.id} className={`toast toast-${t.kind}`} role={t.kind === "error" ? "alert" : undefined}>
       <span>{t.text}</span>
       <button type="button" className="btn-icon" aria-label="Dismiss notification" onClick={() => dismiss(t.id)}>
         ×
       </button>
     </div>
   );
+  // The polite region exists before anything is put in it (so screen readers announce additions);
+  // an error toast is an alert of its own.
   return (
     <ToastContext.Provider value={api}>
       {children}
-      <div className="toasts">
-        <div role="status" aria-live="polite" aria-label="Notifications">
-          {polite.map(render)}
-        </div>
-        <div role="alert" aria-live="assertive" aria-label="Errors">
-          {urgent.map(render)}
-        </div>
-      </div>
+      <section className="toasts" aria-label="Notifications">
+        <div aria-live="polite">{polite.map(render)}</div>
+        <div>{urgent.map(render)}</div>
+      </section>
     </ToastContext.Provider>
   );
 }

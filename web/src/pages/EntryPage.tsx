@@ -476,7 +476,7 @@ function RawCard({ e }: { e: CatalogEntry }) {
           The stored card was truncated: it was larger than the storage limit.
         </p>
       ) : null}
-      <JsonView text={text} label="Raw card" />
+      <JsonView text={text} label="Raw card JSON" />
     </div>
   );
 }
