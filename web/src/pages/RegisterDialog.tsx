@@ -176,13 +176,13 @@ function CardForm({
       setFileError(`${file.name} is larger than 256 KiB`);
       return;
     }
-    file
-      .text()
-      .then((t) => {
-        setFileName(file.name);
-        setText(t);
-      })
-      .catch((e: unknown) => setFileError(`cannot read ${file.name}: ${errorMessage(e)}`));
+    const reader = new FileReader();
+    reader.onload = () => {
+      setFileName(file.name);
+      setText(typeof reader.result === "string" ? reader.result : "");
+    };
+    reader.onerror = () => setFileError(`cannot read ${file.name}: ${reader.error?.message ?? "read failed"}`);
+    reader.readAsText(file);
   };
 
   const submit = (e: FormEvent) => {
@@ -334,8 +334,9 @@ function ManualForm({ onDone }: { onDone: (e: CatalogEntry) => void }) {
       </label>
     );
   };
+  // The server checks the fields and names what is wrong (noValidate: its messages are shown).
   return (
-    <form className="stack" onSubmit={submit}>
+    <form className="stack" onSubmit={submit} noValidate>
       {text("display_name", "Name", true)}
       <label className="field">
         <span>Protocol</span>
