@@ -150,7 +150,7 @@ export function createAgent(opts) {
       const isCard = p === '/.well-known/agent-card.json' || (p === '/.well-known/agent.json' && state.legacy);
       if (!isCard && p !== '/a2a') return send(res, 404, { error: 'not found' });
       if (isCard && req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
-      if (await applyMode(state, res, prmUrl(req))) return undefined;
+      if (await applyMode(state, res, prmUrl(req), req)) return undefined;
 
       if (isCard) {
         const body = JSON.stringify(agentCard(opts.name, base(req)), null, 2);

@@ -63,15 +63,29 @@ export function send(res, status, body, headers = {}) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The run-time state every mock shares: mode, delay and a request counter.
+// The run-time state every mock shares: mode, delay, a request counter and an optional header
+// every protocol request must carry ("Name: value", set through /_control require_header).
 export function behaviour(opts) {
-  return { mode: opts.mode, delay_ms: opts.delay_ms, requests: 0 };
+  return { mode: opts.mode, delay_ms: opts.delay_ms, requests: 0, require_header: null };
+}
+
+// "Name: value" -> [lower-case name, value] | null
+function headerRule(text) {
+  const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):\s*(.*)$/.exec(text);
+  return m ? [m[1].toLowerCase(), m[2]] : null;
 }
 
 // Applies the current mode to a request on a "protocol" path. Returns true when the mode
-// already answered (fail, garbage, auth); slow waits and then lets the normal handler run.
-export async function applyMode(state, res, resourceMetadataUrl) {
+// already answered (fail, garbage, auth, or 401 for a missing required header); slow waits and
+// then lets the normal handler run.
+export async function applyMode(state, res, resourceMetadataUrl, req) {
   state.requests++;
+  const rule = state.require_header && headerRule(state.require_header);
+  if (rule && req && req.headers[rule[0]] !== rule[1]) {
+    send(res, 401, { error: `missing or wrong ${rule[0]} header (mock require_header)` },
+      { 'WWW-Authenticate': `Bearer resource_metadata="${resourceMetadataUrl}"` });
+    return true;
+  }
   switch (state.mode) {
     case 'slow':
       await sleep(state.delay_ms);
@@ -103,10 +117,15 @@ export async function control(req, res, state, extra = () => null, view = () => 
   if (body.delay_ms !== undefined && !(Number.isInteger(body.delay_ms) && body.delay_ms >= 0 && body.delay_ms <= 600000)) {
     return send(res, 400, { error: 'delay_ms must be an integer between 0 and 600000' });
   }
+  if (body.require_header !== undefined && body.require_header !== null
+    && !(typeof body.require_header === 'string' && headerRule(body.require_header))) {
+    return send(res, 400, { error: 'require_header must be "Name: value" or null' });
+  }
   const err = extra(body, true);
   if (err) return send(res, 400, { error: err });
   if (body.mode !== undefined) state.mode = body.mode;
   if (body.delay_ms !== undefined) state.delay_ms = body.delay_ms;
+  if (body.require_header !== undefined) state.require_header = body.require_header;
   extra(body, false);
   return send(res, 200, { ...state, ...view() });
 }

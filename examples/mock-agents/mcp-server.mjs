@@ -295,7 +295,7 @@ export function createServer(opts) {
           bearer_methods_supported: ['header'], scopes_supported: ['mcp:read'] });
       }
       if (p !== '/mcp' && p !== '/sse' && p !== '/messages' && p !== '/.well-known/mcp/server.json') return send(res, 404, { error: 'not found' });
-      if (await applyMode(state, res, prmUrl(req))) return undefined;
+      if (await applyMode(state, res, prmUrl(req), req)) return undefined;
       if (p === '/.well-known/mcp/server.json') return send(res, 200, serverJson(req));
       if (p === '/sse') return handleSseOpen(req, res);
       if (p === '/messages') return await handleSseMessage(req, res, url);

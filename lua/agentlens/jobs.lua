@@ -18,8 +18,17 @@
 -- with "stopped" then. When run returns or raises otherwise it starts again after a pause.
 --
 -- health: probes every catalog entry that is not deprecated (agentlens.health.run.sweep).
--- Discovery jobs arrive with that feature.
+-- discovery: syncs the static sources (config `sources:` and operator scripts) that are due,
+-- marks removed ones gone and deletes them after the grace (agentlens.discovery.static.round);
+-- it ticks every second and decides itself what is due (per-source intervals).
 return {
+  {
+    name = "discovery",
+    interval_ms = 1000,
+    run = function()
+      require("agentlens.discovery.static").round()
+    end,
+  },
   {
     name = "health",
     interval_setting = "health.check_interval",

@@ -475,6 +475,131 @@ static void test_yaml_errors(void **state)
 						"of debug, info, warn, error");
 }
 
+/* ---- sources: ------------------------------------------------------------------------- */
+
+static void test_sources_parse(void **state)
+{
+	struct al_config cfg;
+	char *envp[] = {"WEATHER_TOKEN=s3cret", NULL};
+	const char *path = yaml("port: 1\n"
+				"sources:\n"
+				"  - name: weather-agent\n"
+				"    type: a2a\n"
+				"    url: http://127.0.0.1:9001\n"
+				"    team: payments\n"
+				"    tags: [demo, weather]\n"
+				"    headers: {X-Api-Key: abc}\n"
+				"    auth: {type: bearer, token_env: WEATHER_TOKEN}\n"
+				"    interval: 30s\n"
+				"  - name: tools\n"
+				"    type: MCP\n"
+				"    url: https://tools.example.com/mcp\n"
+				"    tags:\n"
+				"      - files\n");
+	load_ok(&cfg, path, envp, 0, NULL);
+	assert_int_equal(cfg.nsources, 2);
+	const struct al_config_source *a = &cfg.sources[0], *b = &cfg.sources[1];
+	assert_string_equal(a->name, "weather-agent");
+	assert_int_equal(a->type, AL_SOURCE_A2A);
+	assert_string_equal(a->url, "http://127.0.0.1:9001");
+	assert_string_equal(a->team, "payments");
+	assert_int_equal(a->ntags, 2);
+	assert_string_equal(a->tags[0], "demo");
+	assert_string_equal(a->tags[1], "weather");
+	assert_int_equal(a->nheaders, 2);
+	assert_string_equal(a->headers[0].name, "X-Api-Key");
+	assert_string_equal(a->headers[0].value, "abc");
+	assert_string_equal(a->headers[1].name, "Authorization");
+	assert_string_equal(a->headers[1].value, "Bearer s3cret");
+	assert_string_equal(a->auth_token_env, "WEATHER_TOKEN");
+	assert_int_equal(a->interval_ms, 30000);
+	assert_int_equal(a->line, 3);
+	assert_string_equal(b->name, "tools");
+	assert_int_equal(b->type, AL_SOURCE_MCP);
+	assert_null(b->team);
+	assert_int_equal(b->ntags, 1);
+	assert_string_equal(b->tags[0], "files");
+	assert_int_equal(b->nheaders, 0);
+	assert_null(b->auth_token_env);
+	assert_int_equal(b->interval_ms, 0);
+	assert_int_equal(cfg.discovery_interval_ms, 60000);
+	assert_int_equal(cfg.discovery_removal_grace_ms, 3600000);
+	al_config_free(&cfg);
+	assert_null(cfg.sources);
+	assert_int_equal(cfg.nsources, 0);
+	al_config_free(&cfg); /* twice is safe */
+	teardown(NULL);
+
+	load_ok(&cfg, yaml("sources:\n"), no_env, 0, NULL);
+	assert_int_equal(cfg.nsources, 0);
+	al_config_free(&cfg);
+	teardown(NULL);
+	load_ok(&cfg, yaml("sources: []\n"), no_env, 0, NULL);
+	assert_int_equal(cfg.nsources, 0);
+	al_config_free(&cfg);
+	teardown(NULL);
+}
+
+#define SRC "sources:\n  - name: a\n    type: a2a\n    url: http://a.example\n"
+
+static void test_sources_errors(void **state)
+{
+	assert_yaml_err("sources: 3\n", "sources: must be a list of sources (name, type, url, ...) in %s line 1");
+	assert_yaml_err("sources: {a: 1}\n", "sources: must be a list of sources (name, type, url, ...) in %s line 1");
+	assert_yaml_err("sources:\n  - x\n",
+			"sources[0]: must be a map (name, type, url, team, tags, headers, auth, interval) in %s line 2");
+	assert_yaml_err(SRC "  - name: b\n    type: foo\n    url: http://b\n",
+			"sources[1].type: \"foo\" is not one of a2a, mcp (%s line 6)");
+	assert_yaml_err(SRC "  - name: b\n    type: mcp\n    url: http://b\n    colour: red\n",
+			"sources[1].colour: unknown key (expected name, type, url, team, tags, headers, auth, interval) "
+			"in %s line 8");
+	assert_yaml_err(SRC "  - name: a\n    type: mcp\n    url: http://b\n",
+			"sources[1].name: \"a\" is already the name of sources[0] (%s line 5); names must be unique");
+	assert_yaml_err("sources:\n  - type: a2a\n    url: http://a\n",
+			"sources[0].name: is required (the source in %s line 2)");
+	assert_yaml_err("sources:\n  - name: a\n    url: http://a\n",
+			"sources[0].type: is required (the source in %s line 2)");
+	assert_yaml_err("sources:\n  - name: a\n    type: a2a\n",
+			"sources[0].url: is required (the source in %s line 2)");
+	assert_yaml_err("sources:\n  - name: a\n    type: a2a\n    url: ftp://a\n",
+			"sources[0].url: \"ftp://a\" is not an http:// or https:// URL (%s line 4)");
+	assert_yaml_err("sources:\n  - name: a b\n",
+			"sources[0].name: \"a b\" is not a valid name (letters, digits, '.', '_' and '-', starting "
+			"with a letter or digit) in %s line 2");
+	assert_yaml_err("sources:\n  - name: a\n    name: b\n", "duplicate key \"sources[0].name\" in %s line 3");
+	assert_yaml_err(SRC "    interval: soon\n",
+			"sources[0].interval: invalid value \"soon\" (%s line 5): expected a duration between 1s and "
+			"24h, such as 30s or 5m");
+	assert_yaml_err(SRC "    interval: 10ms\n",
+			"sources[0].interval: invalid value \"10ms\" (%s line 5): expected a duration between 1s and "
+			"24h, such as 30s or 5m");
+	assert_yaml_err(SRC "    tags: demo\n", "sources[0].tags: must be a list of tags (%s line 5)");
+	assert_yaml_err(SRC "    tags: [[a]]\n", "sources[0].tags[0]: must be a single value (%s line 5)");
+	assert_yaml_err(SRC "    headers: [a]\n",
+			"sources[0].headers: must be a map of header names to values (%s line 5)");
+	assert_yaml_err(SRC "    headers: {\"Bad Name\": x}\n",
+			"sources[0].headers.Bad Name: not a valid header name (%s line 5)");
+	assert_yaml_err(SRC "    auth: {type: basic, token_env: T}\n",
+			"sources[0].auth.type: \"basic\" is not one of bearer (%s line 5)");
+	assert_yaml_err(SRC "    auth: {type: bearer}\n", "sources[0].auth.token_env: is required (%s line 2)");
+	assert_yaml_err(SRC "    auth: {type: bearer, token: x}\n",
+			"sources[0].auth.token: unknown key (expected type, token_env) in %s line 5");
+	assert_yaml_err(SRC "    auth: {type: bearer, token_env: T}\n    headers: {authorization: x}\n",
+			"sources[0].headers.authorization: set auth or an Authorization header, not both (%s line 2)");
+	assert_yaml_err(SRC "    team: [a]\n", "sources[0].team: must be a single value (%s line 5)");
+	/* the token variable is read at load time */
+	assert_yaml_err(SRC "    auth: {type: bearer, token_env: AL_TEST_NO_SUCH_TOKEN}\n",
+			"sources[0].auth.token_env: environment variable AL_TEST_NO_SUCH_TOKEN is not set (source "
+			"\"a\" in %s line 2)");
+	char *empty[] = {"AL_T=", NULL};
+	const char *path = yaml(SRC "    auth: {type: bearer, token_env: AL_T}\n");
+	char want[512];
+	snprintf(want, sizeof want,
+		 "sources[0].auth.token_env: environment variable AL_T is empty (source \"a\" in %s line 2)", path);
+	assert_string_equal(load_err(path, empty, 0, NULL), want);
+	teardown(NULL);
+}
+
 static void test_yaml_syntax_errors(void **state)
 {
 	/* reported before anything else in the file, with libyaml's line and column */
@@ -587,6 +712,8 @@ int main(void)
 		cmocka_unit_test(test_string_and_path_values),
 		cmocka_unit_test_teardown(test_yaml_errors, teardown),
 		cmocka_unit_test_teardown(test_yaml_syntax_errors, teardown),
+		cmocka_unit_test_teardown(test_sources_parse, teardown),
+		cmocka_unit_test_teardown(test_sources_errors, teardown),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_flag_errors),
 		cmocka_unit_test(test_help_and_reference_list_every_option),

@@ -21,6 +21,28 @@ enum al_opt_type {
 	AL_OPT_ENUM,     /* one of choices[] */
 };
 
+/* A static discovery source: one item of `sources:` in the YAML file (docs/discovery.md). */
+enum al_source_type { AL_SOURCE_A2A, AL_SOURCE_MCP };
+
+struct al_config_source_header {
+	char *name;
+	char *value;
+};
+
+struct al_config_source {
+	char *name;		  /* unique among the sources */
+	enum al_source_type type;
+	char *url;		  /* A2A base or card URL; MCP endpoint */
+	char *team;		  /* NULL when absent */
+	char **tags;
+	size_t ntags;
+	struct al_config_source_header *headers; /* with "Authorization: Bearer <token>" when auth is set */
+	size_t nheaders;
+	char *auth_token_env;	  /* NULL without auth (type bearer, the only one) */
+	int64_t interval_ms;	  /* 0 = discovery.interval */
+	size_t line;		  /* where it is declared in the YAML file */
+};
+
 /* The typed configuration. Strings are owned by the struct (al_config_free). */
 struct al_config {
 	/* general */
@@ -65,6 +87,12 @@ struct al_config {
 
 	/* import (outgoing requests to user-supplied URLs) */
 	char *import_allowed_networks; /* comma-separated CIDR ranges; validated by al_httpc_init */
+
+	/* static discovery sources (lua/agentlens/discovery/static.lua) */
+	int64_t discovery_interval_ms;
+	int64_t discovery_removal_grace_ms;
+	struct al_config_source *sources; /* `sources:` of the YAML file; owned */
+	size_t nsources;
 
 	/* background jobs (src/jobs/) */
 	bool jobs_enabled;

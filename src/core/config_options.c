@@ -149,6 +149,17 @@ const struct al_option al_options[] = {
 	 .help = "Comma-separated CIDR ranges that URL import may reach although they are private (e.g. 10.0.0.0/8); "
 		 "empty = only public addresses."},
 
+	/* static discovery sources (`sources:`, docs/discovery.md) */
+	{.key = "discovery.interval", .env = "AGENTLENS_DISCOVERY_INTERVAL", .flag = "discovery-interval",
+	 .type = AL_OPT_DURATION, .offset = FIELD(discovery_interval_ms), .def = "60s", .min = SEC, .max = 24 * HOUR,
+	 .help = "Time between two fetches of the cards of the static sources (a source's own interval wins); the "
+		 "first runs at start-up."},
+	{.key = "discovery.removal_grace", .env = "AGENTLENS_DISCOVERY_REMOVAL_GRACE",
+	 .flag = "discovery-removal-grace", .type = AL_OPT_DURATION, .offset = FIELD(discovery_removal_grace_ms),
+	 .def = "1h", .min = 0, .max = 30 * 24 * HOUR,
+	 .help = "How long an entry whose source disappeared (removed from the config, Service deleted) stays in "
+		 "the catalog, offline, before it is deleted."},
+
 	/* background jobs */
 	{.key = "jobs.enabled", .env = "AGENTLENS_JOBS_ENABLED", .flag = "jobs-enabled", .type = AL_OPT_BOOL,
 	 .offset = FIELD(jobs_enabled), .def = "true",

@@ -57,9 +57,60 @@ static int l_keys(lua_State *L)
 	return 1;
 }
 
+/* config.sources() -> a fresh array of {name, type = "a2a"|"mcp", url, team?, tags = {...},
+ * headers = {name = value} (with Authorization when auth is set), auth = {type, token_env}?,
+ * interval_ms?} for the `sources:` of the YAML file. */
+static int l_sources(lua_State *L)
+{
+	if (!al_lua_config)
+		return luaL_error(L, "config.sources: no configuration loaded");
+	const struct al_config *cfg = al_lua_config;
+	lua_createtable(L, (int)cfg->nsources, 0);
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct al_config_source *s = &cfg->sources[i];
+		lua_createtable(L, 0, 8);
+		lua_pushstring(L, s->name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, s->type == AL_SOURCE_MCP ? "mcp" : "a2a");
+		lua_setfield(L, -2, "type");
+		lua_pushstring(L, s->url);
+		lua_setfield(L, -2, "url");
+		if (s->team) {
+			lua_pushstring(L, s->team);
+			lua_setfield(L, -2, "team");
+		}
+		lua_createtable(L, (int)s->ntags, 0);
+		for (size_t t = 0; t < s->ntags; t++) {
+			lua_pushstring(L, s->tags[t]);
+			lua_rawseti(L, -2, (int)t + 1);
+		}
+		lua_setfield(L, -2, "tags");
+		lua_createtable(L, 0, (int)s->nheaders);
+		for (size_t h = 0; h < s->nheaders; h++) {
+			lua_pushstring(L, s->headers[h].value);
+			lua_setfield(L, -2, s->headers[h].name);
+		}
+		lua_setfield(L, -2, "headers");
+		if (s->auth_token_env) {
+			lua_createtable(L, 0, 2);
+			lua_pushliteral(L, "bearer");
+			lua_setfield(L, -2, "type");
+			lua_pushstring(L, s->auth_token_env);
+			lua_setfield(L, -2, "token_env");
+			lua_setfield(L, -2, "auth");
+		}
+		if (s->interval_ms > 0) {
+			lua_pushnumber(L, (lua_Number)s->interval_ms);
+			lua_setfield(L, -2, "interval_ms");
+		}
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
 int al_open_config(lua_State *L)
 {
-	static const luaL_Reg fns[] = {{"get", l_get}, {"keys", l_keys}, {NULL, NULL}};
+	static const luaL_Reg fns[] = {{"get", l_get}, {"keys", l_keys}, {"sources", l_sources}, {NULL, NULL}};
 	lua_newtable(L);
 	luaL_register(L, NULL, fns);
 	return 1;
