@@ -1,5 +1,5 @@
 // Small shared pieces: error alert with retry, badges, tabs, pagination, field errors.
-import { useId, useRef, type KeyboardEvent, type ReactNode } from "react";
+import { cloneElement, useId, useRef, type KeyboardEvent, type ReactElement, type ReactNode } from "react";
 import { errorMessage } from "../api/client";
 
 export function ErrorAlert({ error, onRetry, what }: { error: unknown; onRetry?: () => void; what?: string }) {
@@ -179,4 +179,39 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
 export function formatLatency(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "—";
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** A labelled form control with an optional hint and error, both linked by aria-describedby
+ *  (kept out of the label, so the accessible name is the label alone). */
+export function Field({
+  label,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  error?: string | undefined;
+  hint?: string | undefined;
+  children: ReactElement<{ id?: string; "aria-describedby"?: string; "aria-invalid"?: boolean }>;
+}) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const errId = `${id}-error`;
+  const describedBy = [hint ? hintId : null, error ? errId : null].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, { id, "aria-describedby": describedBy, "aria-invalid": error ? true : undefined })}
+      {hint ? (
+        <span id={hintId} className="muted small">
+          {hint}
+        </span>
+      ) : null}
+      {error ? (
+        <span id={errId} className="field-error">
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
 }

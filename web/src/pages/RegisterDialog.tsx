@@ -8,7 +8,7 @@ import type { CatalogEntry, FieldProblem, ValidationResult } from "../api/types"
 import { Dialog } from "../components/Dialog";
 import { Spinner } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { Tabs } from "../components/ui";
+import { Field, Tabs } from "../components/ui";
 import { useDebounced } from "../lib/hooks";
 
 type Check =
@@ -276,7 +276,7 @@ function ImportForm({ onDone }: { onDone: (e: CatalogEntry) => void }) {
     imp.mutate({ url: url.trim(), protocol }, { onSuccess: onDone });
   };
   return (
-    <form className="stack" onSubmit={submit}>
+    <form className="stack" onSubmit={submit} noValidate>
       <label className="field">
         <span>Card URL</span>
         <input
@@ -320,18 +320,9 @@ function ManualForm({ onDone }: { onDone: (e: CatalogEntry) => void }) {
   const text = (k: "display_name" | "endpoint" | "description" | "version", label: string, required = false) => {
     const errs = fieldError(k);
     return (
-      <label className="field">
-        <span>
-          {label}
-          {required ? " (required)" : ""}
-        </span>
-        <input value={v[k]} onChange={set(k)} required={required} aria-invalid={errs.length > 0 || undefined} />
-        {errs.map((m) => (
-          <span key={m} className="field-error">
-            {m}
-          </span>
-        ))}
-      </label>
+      <Field label={`${label}${required ? " (required)" : ""}`} error={errs.join("; ") || undefined}>
+        <input value={v[k]} onChange={set(k)} required={required} />
+      </Field>
     );
   };
   // The server checks the fields and names what is wrong (noValidate: its messages are shown).

@@ -1,15 +1,15 @@
 // Settings: runtime settings, users, roles (with a permission picker), and the user's own account.
-import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Navigate, useNavigate, useParams } from "react-router";
-import { errorMessage, problemsOf, send } from "../api/client";
+import { errorMessage, problemsOf, request, send } from "../api/client";
 import { usePermissions, useRoles, useSettings, useUsers } from "../api/hooks";
 import type { Role, Setting, User } from "../api/types";
 import { ME_KEY, useAuth } from "../auth/AuthContext";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Spinner } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { Badge, ErrorAlert, Pagination, Tabs, formatTime, relativeTime } from "../components/ui";
+import { Badge, ErrorAlert, Field, Pagination, Tabs, formatTime, relativeTime } from "../components/ui";
 import { usePageTitle } from "../lib/hooks";
 
 /** Field errors of a failed call (`details`), by field name. */
@@ -17,27 +17,6 @@ function fieldErrors(err: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of problemsOf(err)) if (p.field && !out[p.field]) out[p.field] = p.message;
   return out;
-}
-
-function Field({
-  label,
-  error,
-  children,
-  hint,
-}: {
-  label: string;
-  error?: string | undefined;
-  hint?: string;
-  children: ReactNode;
-}) {
-  return (
-    <label className="field">
-      <span>{label}</span>
-      {children}
-      {hint ? <span className="muted small">{hint}</span> : null}
-      {error ? <span className="field-error">{error}</span> : null}
-    </label>
-  );
 }
 
 function FormError({ error }: { error: unknown }) {
@@ -120,7 +99,7 @@ function GeneralTab() {
   };
   const categories = [...new Set(settings.data.map((s) => s.category))];
   return (
-    <form className="stack" onSubmit={submit}>
+    <form className="stack" onSubmit={submit} noValidate>
       {categories.map((c) => (
         <fieldset key={c}>
           <legend>{c.charAt(0).toUpperCase() + c.slice(1)}</legend>
@@ -188,6 +167,7 @@ function UserDialog({ user, roles, onClose }: { user: User | null; roles: Role[]
     <Dialog title={user ? `Edit user ${user.username}` : "Add user"} onClose={onClose} busy={save.isPending}>
       <form
         className="stack"
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           save.mutate();
@@ -411,6 +391,7 @@ function RoleDialog({ role, onClose }: { role: Role | null; onClose: () => void 
     <Dialog title={role ? `Edit role ${role.name}` : "Add role"} onClose={onClose} busy={save.isPending} wide>
       <form
         className="stack"
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           save.mutate();
@@ -532,7 +513,13 @@ function AccountTab() {
     },
   });
   const changePw = useMutation({
-    mutationFn: () => send("PUT", "/auth/password", { current_password: pw.current, new_password: pw.next }),
+    // A wrong current password is a 401 that does not end the session: no login redirect.
+    mutationFn: () =>
+      request("/auth/password", {
+        method: "PUT",
+        body: { current_password: pw.current, new_password: pw.next },
+        noAuthRedirect: true,
+      }),
     onSuccess: () => sessionEnded("Password changed. Sign in with your new password."),
   });
   if (!user) return null;
@@ -558,6 +545,7 @@ function AccountTab() {
         </dl>
         <form
           className="stack"
+          noValidate
           onSubmit={(e) => {
             e.preventDefault();
             saveProfile.mutate();
@@ -581,6 +569,7 @@ function AccountTab() {
         <h2 id="acc-pw">Change password</h2>
         <form
           className="stack"
+          noValidate
           onSubmit={(e) => {
             e.preventDefault();
             if (pw.next !== pw.confirm) {
