@@ -4,9 +4,11 @@
 # (npm kubernetes-models, as spec/release/test_helm.bats does for the chart), the wiring is
 # checked (annotations, Service -> Deployment selectors and ports, the code ConfigMap equal to
 # examples/mock-agents/), and each Deployment's container is run with node as the pod would run
-# it (its command, environment and the ConfigMap's files) and answers on the annotated port/path.
+# it (its command, environment and the ConfigMap's files) and answers on the annotated port/path;
+# AgentLens's own Service -> item mapping (agentlens.discovery.kubernetes) turns each Service into
+# the intended catalog item.
 #
-#   bats spec/release/test_k8s.bats               (ctest -L release)
+#   bats spec/release/test_k8s.bats               (ctest -L release; AGENTLENS_BIN=the binary)
 
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
@@ -14,7 +16,7 @@ load '/usr/lib/bats/bats-assert/load'
 
 setup_file() {
 	load common
-	REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	release_repo_and_binary
 	HELM_SPEC=$REPO/spec/release/helm
 	K8S=$REPO/examples/k8s
 	export REPO HELM_SPEC K8S
@@ -172,4 +174,25 @@ run_pod() {
 		"$BASE$path"
 	assert_success
 	assert_equal "$(jq -r .result.serverInfo.name <<<"$output")" demo-mcp-server
+}
+
+@test "AgentLens's Kubernetes discovery maps each example Service to the intended catalog item" {
+	q -c '[.[] | select(.kind == "Service") | .metadata.namespace = "agents-demo"]' >"$BATS_TEST_TMPDIR/services.json"
+	cat >"$BATS_TEST_TMPDIR/map.lua" <<'LUA'
+local json = require "agentlens.json"
+local k8s = require "agentlens.discovery.kubernetes"
+local f = assert(io.open(arg[1], "rb"))
+local services = json.decode(f:read("*a"))
+f:close()
+for _, svc in ipairs(services) do
+  local item, why = k8s.item_of(svc, { address = "dns" })
+  assert(item, why or ("not discovered: " .. svc.metadata.name))
+  print(table.concat({ item.key, item.protocol, item.url, item.card_path or "-", item.team or "-",
+    table.concat(item.tags, ",") }, " "))
+end
+LUA
+	run env -i PATH=/usr/bin:/bin AGENTLENS_DATA_DIR="$BATS_TEST_TMPDIR/data" "$AGENTLENS_BIN" run "$BATS_TEST_TMPDIR/map.lua" "$BATS_TEST_TMPDIR/services.json"
+	assert_success
+	assert_line "k8s/agents-demo/a2a-agent a2a http://a2a-agent.agents-demo.svc:9001 /.well-known/agent-card.json demo demo,a2a,echo"
+	assert_line "k8s/agents-demo/mcp-server mcp http://mcp-server.agents-demo.svc:9002/mcp - demo demo,mcp,tools"
 }
