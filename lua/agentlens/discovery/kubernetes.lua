@@ -19,8 +19,8 @@
 --     One watch request; reason is "closed" (the server ended it, e.g. after timeoutSeconds),
 --     "gone" (410, as status or ERROR event: re-list), "stopped" (the job must stop), "stop"
 --     (on_event returned false) or "error" (dropped connection, HTTP error, ...).
---   run(ctx) -> the job: list, reconcile, watch, re-list on 410, reconnect with capped jittered
---     backoff; returns when ctx.should_stop().
+--   run(ctx[, deps]) -> the job: list, reconcile, watch, re-list on 410, reconnect with capped
+--     jittered backoff; returns when ctx.should_stop(). deps (specs): settings, sync, conn.
 local json = require "agentlens.json"
 local log = require "agentlens.log"
 local httpc = require "agentlens.httpc"
@@ -546,8 +546,11 @@ function M.run(ctx, deps)
     return
   end
   local sync = deps.sync or require "agentlens.discovery.sync"
-  local conn, err = M.connection({ service_account_dir = cfg.service_account_dir, kubeconfig = cfg.kubeconfig,
-    temp_dir = cfg.temp_dir })
+  local conn, err = deps.conn, nil
+  if not conn then
+    conn, err = M.connection({ service_account_dir = cfg.service_account_dir, kubeconfig = cfg.kubeconfig,
+      temp_dir = cfg.temp_dir })
+  end
   if not conn then
     log.error("kubernetes: no API server to talk to", { error = err })
     ctx.sleep(M.BACKOFF_MAX_S)
