@@ -64,6 +64,18 @@ test: deps-test lint
 demo: build
 	AGENTLENS_BIN=$(abspath $(BUILD_DIR))/agentlens scripts/demo.sh $(DEMO_ARGS)
 
+# C coverage (gcovr) of the unit, Lua and API suites in a --coverage build (atomic counters: the
+# server is multi-threaded), then the Lua specs under luacov when it is installed
+# (scripts/coverage.sh); reports in $(COV_BUILD_DIR)/coverage/.
+coverage: deps-test
+	cmake -S . -B $(COV_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DAGENTLENS_WERROR=ON \
+		-DCMAKE_C_FLAGS='--coverage -fprofile-update=atomic' -DCMAKE_EXE_LINKER_FLAGS=--coverage
+	cmake --build $(COV_BUILD_DIR) -j$(JOBS)
+	find $(COV_BUILD_DIR) -name '*.gcda' -delete
+	@# the report also when a test fails (then the target fails after it)
+	@rc=0; ctest --test-dir $(COV_BUILD_DIR) --output-on-failure -j2 -L 'unit|lua|api' || rc=$$?; \
+		scripts/coverage.sh $(COV_BUILD_DIR) && exit $$rc
+
 test-fast: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
 
@@ -94,7 +106,7 @@ docs: build
 	mv docs/configuration.md.tmp docs/configuration.md
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) spec/artifacts web/dist
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) $(COV_BUILD_DIR) spec/artifacts web/dist
 
 # Container image: needs a Docker engine (none on the development machines; CI builds it).
 .PHONY: docker-build docker-scan

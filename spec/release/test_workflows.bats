@@ -118,8 +118,16 @@ elif what == "ci":
                  "--warnings-as-errors", "make lint", "tsc --noEmit"):
         need(frag in lint, f"ci.yml lint: `{frag}`")
     test = runs(jobs.get("test", {}))
-    for frag in ("make test", "--coverage", "gcovr", "--print-summary", "luacov", "GITHUB_STEP_SUMMARY"):
+    for frag in ("make test", "--coverage", "-fprofile-update=atomic", "scripts/coverage.sh", "luacov",
+                 "GITHUB_STEP_SUMMARY"):
         need(frag in test, f"ci.yml test: `{frag}`")
+    # the report itself: scripts/coverage.sh, shared with `make coverage`
+    cov = open(os.path.join(REPO, "scripts", "coverage.sh"), encoding="utf-8").read()
+    for frag in ("gcovr", "--print-summary", "--coverage", "luacov.reporter"):
+        need(frag in cov, f"scripts/coverage.sh: `{frag}`")
+    mk = open(os.path.join(REPO, "Makefile"), encoding="utf-8").read()
+    need(re.search(r"^coverage:", mk, re.M) is not None and "scripts/coverage.sh" in mk,
+         "Makefile: a coverage target running scripts/coverage.sh")
     need(any(u.startswith("actions/upload-artifact@") for u in uses(jobs.get("test", {}))),
          "ci.yml test: uploads the coverage report")
     need("cmake --build" in runs(jobs.get("build", {})), "ci.yml build: builds the binary")
