@@ -156,12 +156,17 @@ describe("agentlens.catalog.cache on " .. db.dialect(), function()
     assert.equal(0, delta(s, "order_hits"))
     assert.equal(1, total)
     assert.equal("Filtered B", items[1].display_name)
-    -- the default sort (last success first) follows a successful probe
+    -- the default sort (last success first) follows a successful probe; its total (no state
+    -- filter) is kept
     local b = add("Filtered C")
     list({}, {})
     assert(health.record(b, { ok = true, latency_ms = 5, status = 200 }, "active", 0))
-    items = list({}, {})
+    s = stats()
+    items, total = list({}, {})
     assert.equal(b, items[1].id)
+    assert.equal(3, total)
+    assert.equal(0, delta(s, "order_hits"))
+    assert.equal(1, delta(s, "total_hits"))
   end)
 
   it("details follow every write", function()

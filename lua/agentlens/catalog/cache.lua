@@ -11,6 +11,8 @@
 --              version, and for the live version too when the query filters by state or sorts
 --              by a column health writes (agentlens.store.catalog.order_is_live). The order of
 --              a search survives a health sweep.
+--   totals     key -> the total of a list query without a state filter: valid for the entries'
+--              version (a live order is rebuilt without counting again).
 --   lasting    entry id -> its encoded list view without status, health and updated_at: valid
 --              for the entries' version.
 --
@@ -40,10 +42,10 @@ local function layer()
 end
 
 local state = { entries = nil, live = nil, bodies = layer(), orders = layer(), live_orders = layer(),
-  lasting = layer() }
+  totals = layer(), lasting = layer() }
 
 -- counters of the last lookups, for specs: what each layer answered
-M.stats = { body_hits = 0, order_hits = 0, lasting_hits = 0, lasting_reads = 0 }
+M.stats = { body_hits = 0, order_hits = 0, total_hits = 0, lasting_hits = 0, lasting_reads = 0 }
 
 local function keep(l, max, key, value)
   if l.items[key] == nil then
@@ -61,10 +63,12 @@ local function sync()
   if entries == nil then
     state.entries, state.live = nil, nil
     state.bodies, state.orders, state.live_orders, state.lasting = layer(), layer(), layer(), layer()
+    state.totals = layer()
     return false
   end
   if entries ~= state.entries then
     state.bodies, state.orders, state.live_orders, state.lasting = layer(), layer(), layer(), layer()
+    state.totals = layer()
   elseif live ~= state.live then
     state.bodies, state.live_orders = layer(), layer()
   end
@@ -161,16 +165,25 @@ local function page(ids, cached)
     end
     M.stats.lasting_reads = M.stats.lasting_reads + #items
   end
+  -- one concatenation for the whole body: "[", lasting, ",", live fields, ",", lasting, ... "]"
+  local k, n = 1, 0
+  parts[1] = "["
   for _, id in ipairs(ids) do
     local l = live[id]
     local text = read[id] or (cached and lasting[id])
     if l and text then -- an entry deleted in between is left out
-      -- the lasting object always has "id", so a comma joins the live fields
-      parts[#parts + 1] = text .. "," .. json.encode(view.live(l)):sub(2)
+      if n > 0 then
+        k = k + 1
+        parts[k] = ","
+      end
+      -- the lasting object always has "id", so a comma joins the live fields ("{" dropped)
+      parts[k + 1], parts[k + 2], parts[k + 3] = text, ",", json.encode(view.live(l)):sub(2)
+      k, n = k + 3, n + 1
     end
   end
-  M.stats.lasting_hits = M.stats.lasting_hits + #parts - #missing
-  return "[" .. table.concat(parts, ",") .. "]"
+  parts[k + 1] = "]"
+  M.stats.lasting_hits = M.stats.lasting_hits + n - #missing
+  return table.concat(parts)
 end
 
 -- list(key, f) -> 200, body (string), headers | nil, message, code: GET /catalog for the store
@@ -187,13 +200,22 @@ function M.list(key, f)
   if o then
     M.stats.order_hits = M.stats.order_hits + 1
   else
-    local ids, total, code = catalog.list_order(f)
+    -- without a state filter the total outlives a live order (no count after a health write)
+    local lasting_total = not (f.states and #f.states > 0)
+    local known = cached and lasting_total and state.totals.items[key] or nil
+    if known then
+      M.stats.total_hits = M.stats.total_hits + 1
+    end
+    local ids, total, code = catalog.list_order(f, known)
     if not ids then
       return nil, total, code
     end
     o = { ids = ids, total = total }
     if cached then
       keep(orders, M.MAX_ORDERS, key, o)
+      if lasting_total then
+        keep(state.totals, M.MAX_ORDERS, key, total)
+      end
     end
   end
   local text, err, code = page(o.ids, cached)
