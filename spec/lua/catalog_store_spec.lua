@@ -102,6 +102,47 @@ describe("agentlens.store.catalog on " .. db.dialect(), function()
     assert.is_nil(catalog.get("no-such-id"))
   end)
 
+  it("stores hundreds of capabilities and categories (multi-row inserts in chunks) in card order", function()
+    local caps, cats = {}, {}
+    for i = 1, 250 do
+      caps[i] = { kind = "mcp.tool", name = ("tool-%03d"):format(251 - i), description = i % 7 == 0 and "" or nil }
+    end
+    for i = 1, 120 do
+      cats[i] = "cat-" .. i
+    end
+    local id = add({ protocol = "mcp", capabilities = caps, categories = cats })
+    local e = assert(catalog.get(id))
+    assert.equal(250, #e.capabilities)
+    for i, c in ipairs(e.capabilities) do
+      assert.equal(("tool-%03d"):format(251 - i), c.name)
+      assert.equal("", c.description)
+    end
+    assert.equal(120, #e.categories)
+    assert.equal(120, count("SELECT count(*) AS n FROM catalog_categories WHERE entry_id = ?", id))
+    local items = assert(catalog.list({ categories = { "cat-1", "cat-120" } }))
+    assert.equal(1, #items)
+    assert.equal(250, items[1].capabilities_count)
+  end)
+
+  it("lists a page of up to 500 entries with their capabilities (reads by id in chunks)", function()
+    for i = 1, 300 do
+      add({ display_name = ("Bulk %03d"):format(i), capabilities = { { kind = "mcp.tool", name = "t" .. i } } })
+    end
+    local items, total = assert(catalog.list({ sort = "name", limit = 500 }))
+    assert.equal(300, total)
+    assert.equal(300, #items)
+    for i, it in ipairs(items) do
+      assert.equal(("Bulk %03d"):format(i), it.display_name)
+      assert.equal("t" .. i, it.capabilities[1].name)
+    end
+    local live = assert(catalog.live(assert(catalog.list_order({ sort = "name", limit = 500 }))))
+    local listed = 0
+    for _ in pairs(live) do
+      listed = listed + 1
+    end
+    assert.equal(300, listed)
+  end)
+
   it("validates what it stores", function()
     for _, bad in ipairs({ { protocol = "grpc" }, { endpoint = "" }, { display_name = "" }, { source = "web" },
       { state = "unknown" }, { capabilities = { { kind = "a2a.nope", name = "x" } } } }) do

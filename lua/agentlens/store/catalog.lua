@@ -92,6 +92,31 @@ local function quoted_list(list)
   return table.concat(out, ", ")
 end
 
+-- The Lua database binding takes at most this many parameters per statement.
+local MAX_PARAMS = 256
+
+-- query_in(head, ids, tail) -> rows | nil, message, code: head .. "(?, ...)" .. tail for the ids
+-- in chunks of at most MAX_PARAMS - 16, rows of every chunk in one array (a page may hold up to
+-- M.MAX_LIMIT ids).
+local function query_in(head, ids, tail)
+  local out, chunk = {}, MAX_PARAMS - 16
+  if #ids == 0 then
+    return out
+  end
+  for first = 1, #ids, chunk do
+    local last = math.min(#ids, first + chunk - 1)
+    local rows, err, code = db.query(head .. "(" .. marks(last - first + 1) .. ")" .. (tail or ""),
+      unpack(ids, first, last))
+    if not rows then
+      return nil, err, code
+    end
+    for _, r in ipairs(rows) do
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
+
 -- On PostgreSQL several replicas share the data: the version lives in the database
 -- (catalog_version, one row); on SQLite there is one process and a process counter suffices.
 local shared_db
@@ -224,9 +249,8 @@ attach_capabilities = function(entries)
     e.capabilities = json.array()
     by_id[e.id] = e
   end
-  local rows, err, code = db.query([[SELECT entry_id, kind, name, description, properties
-    FROM catalog_capabilities WHERE entry_id IN (]] .. marks(#ids) .. [[) ORDER BY entry_id, position]],
-    unpack(ids))
+  local rows, err, code = query_in([[SELECT entry_id, kind, name, description, properties
+    FROM catalog_capabilities WHERE entry_id IN ]], ids, " ORDER BY entry_id, position")
   if not rows then
     return nil, err, code
   end
@@ -321,9 +345,10 @@ end
 -- Sorts on columns that health probes and lifecycle changes write.
 local LIVE_SORTS = { last_success = true, updated_at = true, ["-updated_at"] = true }
 
--- order_is_live(f) -> whether the order or total of list(f) can change with a write of state or
--- health columns only (a state filter, or a sort by last success or update time); when not,
--- they change only with the entries' version (M.versions()).
+-- order_is_live(f) -> whether the order of list(f) can change with a write of state or health
+-- columns only (a state filter, or a sort by last success or update time); when not, it changes
+-- only with the entries' version (M.versions()). The total can change with them only when f
+-- filters by state.
 function M.order_is_live(f)
   f = f or {}
   if f.states and #f.states > 0 then
@@ -333,9 +358,10 @@ function M.order_is_live(f)
   return limit ~= nil and LIVE_SORTS[sort] == true
 end
 
--- list_order(f) -> ids, total | nil, message, code: the ids of the page of list(f) in order and
--- the total of matches, without reading the entries.
-function M.list_order(f)
+-- list_order(f[, total]) -> ids, total | nil, message, code: the ids of the page of list(f) in
+-- order and the total of matches, without reading the entries. total: the total when the caller
+-- knows it (no count is made then).
+function M.list_order(f, known_total)
   f = f or {}
   local limit, offset, q, sort = plan(f)
   if not limit then
@@ -399,7 +425,7 @@ function M.list_order(f)
   -- window count) instead of a second evaluation of the text query; a plain list walks an index
   -- for the page and counts separately.
   local page, err, code
-  if q then
+  if q and not known_total then
     page, err, code = db.query("SELECT e.id AS id, " .. rank .. ", count(*) OVER () AS total" .. base
       .. " ORDER BY " .. SORTS[sort] .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
     if not page then
@@ -412,7 +438,7 @@ function M.list_order(f)
       return nil, err, code
     end
   end
-  local total = page[1] and page[1].total
+  local total = known_total or (page[1] and page[1].total)
   if total == nil then
     local counted
     counted, err, code = db.query("SELECT count(*) AS n" .. base, unpack(args, 1, n))
@@ -440,8 +466,7 @@ function M.entries(ids)
   for i, id in ipairs(ids) do
     at[id] = i
   end
-  local rows, err, code = db.query("SELECT " .. COLUMNS .. " FROM catalog_entries e WHERE e.id IN ("
-    .. marks(#ids) .. ")", unpack(ids))
+  local rows, err, code = query_in("SELECT " .. COLUMNS .. " FROM catalog_entries e WHERE e.id IN ", ids)
   if not rows then
     return nil, err, code
   end
@@ -469,9 +494,8 @@ function M.live(ids)
   if #ids == 0 then
     return out
   end
-  local rows, err, code = db.query([[SELECT id, state, updated_at, health_last_probed_at, health_last_success_at,
-    health_latency_ms, health_consecutive_failures, health_last_error FROM catalog_entries WHERE id IN (]]
-    .. marks(#ids) .. ")", unpack(ids))
+  local rows, err, code = query_in([[SELECT id, state, updated_at, health_last_probed_at, health_last_success_at,
+    health_latency_ms, health_consecutive_failures, health_last_error FROM catalog_entries WHERE id IN ]], ids)
   if not rows then
     return nil, err, code
   end
@@ -783,6 +807,31 @@ local function entry_values(e, p)
     json.encode(json.array(p.categories)), json.encode(json.object(p.metadata)), e.source }
 end
 
+-- insert_rows(prefix, width, rows) -> true | nil, message, code: multi-row INSERTs of rows of
+-- width values ("prefix (?, ?), (?, ?) ..."), as many rows per statement as MAX_PARAMS allows:
+-- one round trip for the capabilities of a typical card instead of one per capability.
+local function insert_rows(prefix, width, rows)
+  local first = 1
+  local tuple = "(" .. marks(width) .. ")"
+  local per = math.floor(MAX_PARAMS / width)
+  while first <= #rows do
+    local last = math.min(#rows, first + per - 1)
+    local args, k = {}, 0 -- counted, never # (a value may be NULL)
+    for i = first, last do
+      for j = 1, width do
+        args[k + j] = rows[i][j]
+      end
+      k = k + width
+    end
+    local n, err, code = db.exec(prefix .. (tuple .. ", "):rep(last - first) .. tuple, unpack(args, 1, k))
+    if not n then
+      return nil, err, code
+    end
+    first = last + 1
+  end
+  return true
+end
+
 -- write_children(id, seq, e, p, now, replace) -> true | nil, message, code (inside the entry's
 -- transaction): the SQLite search row, categories, capabilities and the raw card. With replace,
 -- the old search row, categories and capabilities go first; the raw card is replaced only when e
@@ -812,19 +861,21 @@ local function write_children(id, seq, e, p, now, replace)
       return nil, rows, c
     end
   end
-  for _, cat in ipairs(p.categories) do
-    n, rows, c = db.exec("INSERT INTO catalog_categories (entry_id, category) VALUES (?, ?)", id, cat)
-    if not n then
-      return nil, rows, c
-    end
+  local cat_rows, cap_rows = {}, {}
+  for i, cat in ipairs(p.categories) do
+    cat_rows[i] = { id, cat }
   end
   for i, cap in ipairs(p.caps) do
-    n, rows, c = db.exec([[INSERT INTO catalog_capabilities (entry_id, position, kind, name, description,
-      properties) VALUES (?, ?, ?, ?, ?, ?)]], id, i, cap.kind, cap.name, cap.description,
-      json.encode(json.object(cap.props)))
-    if not n then
-      return nil, rows, c
-    end
+    cap_rows[i] = { id, i, cap.kind, cap.name, cap.description, json.encode(json.object(cap.props)) }
+  end
+  n, rows, c = insert_rows("INSERT INTO catalog_categories (entry_id, category) VALUES ", 2, cat_rows)
+  if not n then
+    return nil, rows, c
+  end
+  n, rows, c = insert_rows("INSERT INTO catalog_capabilities (entry_id, position, kind, name, description, "
+    .. "properties) VALUES ", 6, cap_rows)
+  if not n then
+    return nil, rows, c
   end
   if e.raw_card then
     n, rows, c = db.exec([[INSERT INTO catalog_raw_cards (entry_id, data, content_type, fetched_at, etag)
