@@ -13,7 +13,8 @@
 --     (sync.sweep_removed). The job calls it every second; the first call, at start-up, syncs
 --     every source. A Lua reload starts a new state, so every source is synced again at once
 --     (new or changed rules apply without waiting for an interval).
---   opts: now (monotonic seconds), request_many (specs), housekeeping_every (seconds, 5).
+--   opts: now (monotonic seconds), request_many, config_sources (a list shaped like
+--   config.sources(), instead of the configuration), housekeeping_every (seconds, 5): specs.
 local config = require "agentlens.config"
 local log = require "agentlens.log"
 local time = require "agentlens.time"
@@ -40,9 +41,9 @@ local function config_sources()
   return list
 end
 
-function M.items()
+function M.items(opts)
   local out, seen = {}, {}
-  for _, s in ipairs(config_sources()) do
+  for _, s in ipairs(opts and opts.config_sources or config_sources()) do
     local key = "config/" .. s.name
     seen[key] = "the configuration"
     out[#out + 1] = { key = key, name = s.name, protocol = s.type, url = s.url, headers = s.headers,
@@ -80,7 +81,7 @@ function M.round(opts)
   opts = opts or {}
   local now = opts.now or time.monotonic()
   local default = default_interval_s()
-  local items = M.items()
+  local items = M.items(opts)
   local due, keys = {}, {}
   for _, it in ipairs(items) do
     keys[it.key] = true
