@@ -76,9 +76,9 @@ after(() => {
 describe(`static sources on ${DIALECT}`, () => {
   const m = {};
   before(async () => {
-    [m.weather, m.cards, m.tools, m.locked] = await Promise.all([
+    [m.weather, m.cards, m.tools, m.locked, m.described] = await Promise.all([
       startMock('a2a-agent', 'weather'), startMock('a2a-agent', 'cards'), startMock('mcp-server', 'tools'),
-      startMock('a2a-agent', 'locked'),
+      startMock('a2a-agent', 'locked'), startMock('mcp-server', 'described'),
     ]);
     await control(m.weather, { require_header: 'Authorization: Bearer w3ather-t0ken' });
     await control(m.cards, { require_header: 'X-Api-Key: c4rds' });
@@ -107,6 +107,9 @@ sources:
   - name: locked
     type: a2a
     url: ${m.locked}
+  - name: described
+    type: mcp
+    url: ${m.described}/.well-known/mcp/server.json
 `);
     const started = Date.now();
     const server = await startAuthServer({ args: ['--config', file], env: { WEATHER_TOKEN: 'w3ather-t0ken' } });
@@ -114,7 +117,7 @@ sources:
       const token = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
       const items = await eventually(async () => {
         const list = await entries(server, token);
-        return list.length === 4 && list;
+        return list.length === 5 && list;
       }, { timeoutMs: 20000, intervalMs: 200 });
       assert.ok(Date.now() - started < 30000, 'synced long before the 1 h interval');
 
@@ -134,12 +137,18 @@ sources:
       assert.equal(cards.endpoint, `${m.cards}/a2a`);
       assert.notEqual(cards.status, 'offline');
 
-      const tools = items.find((e) => e.protocol === 'mcp');
+      const tools = items.find((e) => e.endpoint === `${m.tools}/mcp`);
       assert.ok(tools, JSON.stringify(items));
       assert.equal(tools.endpoint, `${m.tools}/mcp`);
       assert.notEqual(tools.status, 'offline');
       assert.ok(tools.capabilities_count >= 3, JSON.stringify(tools));
       assert.equal(tools.metadata.mcp_transport, 'streamable-http');
+
+      // an MCP url that is a server.json: the endpoint is the remote it names
+      const described = items.find((e) => e.endpoint === `${m.described}/mcp`);
+      assert.ok(described, JSON.stringify(items));
+      assert.equal(described.protocol, 'mcp');
+      assert.ok(described.capabilities_count >= 3, JSON.stringify(described));
 
       // the header it needs is not sent: discovered as a minimal entry with the reason (inserted
       // offline; health probes may move it on, "auth required" is not "down")

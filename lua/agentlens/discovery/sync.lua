@@ -5,8 +5,8 @@
 --   upsert(source, item[, opts]) -> entry, info | nil, message, code
 --     source: "k8s" | "config" (the catalog source column). item: {key (stable external id,
 --     "k8s/<ns>/<name>", "config/<name>"), protocol ("a2a" | "mcp"), url (A2A base URL or card
---     URL | MCP endpoint), card_path?, headers? {name = value} sent on the fetch, team?, tags?,
---     labels? {k = v}, annotations?, namespace?, name?}.
+--     URL | MCP endpoint, or a server.json that names it), card_path?, headers? {name = value}
+--     sent on the fetch, team?, tags?, labels? {k = v}, annotations?, namespace?, name?}.
 --     Runs the operator filters (agentlens.discovery.rules; a dropped item is marked gone and
 --     the result is nil, message, "filtered"), fetches the A2A card (well-known fallbacks) or
 --     speaks MCP (initialize + lists), runs the transforms, and writes the entry with
@@ -38,6 +38,7 @@ local log = require "agentlens.log"
 local time = require "agentlens.time"
 local catalog = require "agentlens.store.catalog"
 local a2a = require "agentlens.protocols.a2a"
+local mcp = require "agentlens.protocols.mcp"
 local a2a_fetch = require "agentlens.discovery.a2a_fetch"
 local rules = require "agentlens.discovery.rules"
 local batch = require "agentlens.discovery.batch"
@@ -107,8 +108,35 @@ local function mcp_client()
   return require "agentlens.protocols.mcp_client"
 end
 
+-- An MCP item whose url is a server description (a path ending in ".json", e.g.
+-- /.well-known/mcp/server.json) names its endpoint there: -> endpoint | nil, failure outcome
+local function mcp_endpoint_of(item, opts, timeout)
+  local request = opts.request or require("agentlens.httpc").request
+  local headers = copy(item.headers)
+  headers.Accept = "application/json"
+  local r, err, code = request({ url = item.url, method = "GET", headers = headers, timeout_ms = timeout,
+    max_bytes = 1024 * 1024, max_redirects = 3, ssrf_guard = opts.ssrf_guard == true })
+  if not r then
+    return nil, { ok = false, reason = code or "error", detail = err }
+  end
+  if r.status == 401 or r.status == 403 then
+    return nil, { ok = false, reason = "auth required", detail = "HTTP " .. r.status }
+  end
+  if r.status < 200 or r.status > 299 then
+    return nil, { ok = false, reason = "HTTP " .. r.status }
+  end
+  local parsed, result = mcp.parse(r.body or "")
+  if not parsed or not parsed.endpoint or parsed.endpoint == "" then
+    local first = result and result.errors and result.errors[1]
+    return nil, { ok = false, reason = "invalid card",
+      detail = first and first.message or "the server description names no remote endpoint" }
+  end
+  return parsed.endpoint
+end
+
 -- fetch(item, opts) -> outcome: {ok = true, protocol, ...} | {ok = false, reason, detail, up?}
--- (up: the server answers but cannot be listed, e.g. a legacy HTTP+SSE MCP server).
+-- (up: the server answers but cannot be listed, e.g. a legacy HTTP+SSE MCP server). An MCP
+-- outcome carries the endpoint it spoke to (item.url, or the remote a server.json names).
 function M.fetch(item, opts)
   opts = opts or {}
   local timeout = opts.timeout_ms or M.DEFAULT_TIMEOUT_MS
@@ -126,13 +154,22 @@ function M.fetch(item, opts)
     return { ok = true, parsed = parsed, raw = r.raw, content_type = r.content_type, card_url = r.url,
       latency_ms = r.latency_ms }
   end
-  local r = mcp_client().probe(item.url, { headers = item.headers, timeout_ms = timeout,
+  local endpoint = item.url
+  local path = (select(2, a2a_fetch.split(item.url)))
+  if path and path:match("%.json$") then
+    local found, failure = mcp_endpoint_of(item, opts, timeout)
+    if not found then
+      return failure
+    end
+    endpoint = found
+  end
+  local r = mcp_client().probe(endpoint, { headers = item.headers, timeout_ms = timeout,
     ssrf_guard = opts.ssrf_guard == true, request = opts.request })
   if not r.ok then
     return { ok = false, reason = r.reason, detail = r.detail, up = r.transport == "sse",
-      transport = r.transport }
+      transport = r.transport, endpoint = endpoint }
   end
-  return { ok = true, mcp = r, latency_ms = r.latency_ms }
+  return { ok = true, mcp = r, latency_ms = r.latency_ms, endpoint = endpoint }
 end
 
 -- ---- entries --------------------------------------------------------------------------------
@@ -169,6 +206,7 @@ function M.entry_of(item, outcome)
     e.state = "registered"
   elseif outcome.ok and outcome.mcp then
     local r = outcome.mcp
+    e.endpoint = outcome.endpoint or item.url
     local info = type(r.server_info) == "table" and r.server_info or {}
     e.display_name = nonempty(info.title) or nonempty(info.name) or item.key
     e.description = nonempty(info.description) or ""
@@ -179,6 +217,7 @@ function M.entry_of(item, outcome)
     e.metadata.mcp_transport = r.transport
     e.state = "registered"
   elseif outcome.up then
+    e.endpoint = outcome.endpoint or item.url
     e.metadata.mcp_transport = outcome.transport
     e.last_error = outcome.reason or ""
     e.state = "registered"
