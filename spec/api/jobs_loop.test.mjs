@@ -143,3 +143,62 @@ describe('long-running jobs', () => {
     assert.ok(ms < 3000, `stopped in ${ms} ms`);
   });
 });
+
+const LEADER_LOCK = "locktype = 'advisory' AND objid = 1853049442"
+  + ' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())';
+
+const LEADER_JOBS = `
+local db = require "agentlens.db"
+local time = require "agentlens.time"
+local PROCESS = os.getenv("SPEC_JOB_PROCESS") or "?"
+local function rec(event, round)
+  assert(db.exec("CREATE TABLE IF NOT EXISTS spec_loop (job TEXT, tag TEXT, event TEXT, round INTEGER, at DOUBLE PRECISION)"))
+  assert(db.exec("INSERT INTO spec_loop (job, tag, event, round, at) VALUES (?, ?, ?, ?, ?)", "leader", PROCESS, event, round, time.now()))
+end
+return {
+  { name = "spec_leader_loop", loop = true, run = function(ctx)
+      rec("start", ctx.round)
+      while ctx.sleep(0.1) do end
+      rec("stop", ctx.round)
+    end },
+}
+`;
+
+describe('long-running jobs and leader election', { skip: process.env.AGENTLENS_DB_DIALECT !== 'postgres' && 'PostgreSQL only' }, () => {
+  const servers = [];
+  let tree;
+  after(async () => {
+    for (const s of servers) await s.stop('SIGKILL');
+    if (tree) rmSync(tree.dir, { recursive: true, force: true });
+  });
+
+  it('runs a loop job on the leader only, stops it with the leadership and moves it on fail-over', async () => {
+    tree = luaTreeWithTestRoutes();
+    writeFileSync(path.join(tree.dir, 'agentlens', 'jobs.lua'), LEADER_JOBS);
+    const args = ['--lua-dir', tree.dir, '--jobs-leader-check-interval', '1s'];
+    const a = await startServer({ args, env: { SPEC_JOB_PROCESS: 'A' } });
+    servers.push(a);
+    await eventually(() => rows(a).some((r) => r.tag === 'A' && r.event === 'start'), { timeoutMs: 5000 });
+    const b = await startServer({ args, env: { SPEC_JOB_PROCESS: 'B', AGENTLENS_DB_POSTGRES_DBNAME: a.env.AGENTLENS_DB_POSTGRES_DBNAME } });
+    servers.push(b);
+    await b.waitForLog((e) => e.msg === 'background jobs started');
+    await new Promise((r) => setTimeout(r, 2500)); // more than two leader checks of B
+    assert.ok(!rows(a).some((r) => r.tag === 'B'), 'the follower ran no loop');
+
+    // A loses its lock (its session ends): its loop stops; A or B takes the lead and starts it again.
+    const before = rows(a).length;
+    sqlCli(a, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE ${LEADER_LOCK}`);
+    await eventually(() => rows(a).some((r) => r.tag === 'A' && r.event === 'stop'), { timeoutMs: 5000 });
+    await eventually(() => rows(a).slice(before).some((r) => r.event === 'start'), { timeoutMs: 5000 });
+
+    // The leader dies: the other replica starts the loop.
+    const leader = rows(a).filter((r) => r.event === 'start').pop().tag;
+    const other = leader === 'A' ? b : a;
+    (leader === 'A' ? a : b).proc.kill('SIGKILL');
+    const otherTag = leader === 'A' ? 'B' : 'A';
+    const killedAt = Date.now() / 1000;
+    const started = await eventually(() => rows(other).find((r) => r.tag === otherTag && r.event === 'start' && r.at > killedAt),
+      { timeoutMs: 5000 });
+    assert.ok(started.at - killedAt < 3.5, `took over after ${started.at - killedAt} s`);
+  });
+});
