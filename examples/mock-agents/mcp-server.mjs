@@ -8,6 +8,8 @@
 //                   SSE=1 / --sse / ?sse=1 / POST /_control {"sse": true}.
 //   GET    /mcp     405 (no standalone server→client stream), DELETE /mcp ends the session.
 //   GET    /sse + POST /messages?sessionId=…   the legacy HTTP+SSE transport (2024-11-05).
+//                   LEGACY=1 / --legacy / POST /_control {"legacy": true}: /mcp itself behaves as
+//                   a legacy-only server (POST 405, GET opens the event stream).
 //   GET    /.well-known/mcp/server.json        registry server.json describing this server.
 //   GET    /.well-known/oauth-protected-resource[/mcp]  RFC 9728 metadata (named by mode "auth").
 //   GET|POST /_control  {mode, delay_ms, sse, tools, resources, prompts} (tools replace = drift).
@@ -16,7 +18,7 @@
 // Options (flag, then env, then default): --port PORT (9002), --host HOST (0.0.0.0),
 // --name NAME|AGENT_NAME (mock-mcp-server), --public-url PUBLIC_URL (default: from the request's Host header),
 // --mode MODE (normal|slow|fail|garbage|auth), --delay-ms DELAY_MS (1000), --sse SSE (0),
-// --page-size PAGE_SIZE (2).
+// --page-size PAGE_SIZE (2), --legacy LEGACY (0).
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import http from 'node:http';
@@ -32,6 +34,7 @@ const SPEC = {
   delay_ms: { env: ['DELAY_MS'], flag: 'delay-ms', def: '1000', int: true },
   sse: { env: ['SSE'], flag: 'sse', def: false, bool: true },
   page_size: { env: ['PAGE_SIZE'], flag: 'page-size', def: '2', int: true },
+  legacy: { env: ['LEGACY'], flag: 'legacy', def: false, bool: true },
 };
 
 // Newest first; initialize falls back to LEGACY_VERSIONS[0] for an unknown requested version.
@@ -92,6 +95,7 @@ function page(list, kind, params, size) {
 export function createServer(opts) {
   const state = behaviour(opts);
   state.sse = opts.sse;
+  state.legacy = opts.legacy;
   const data = { tools: DEFAULT_TOOLS.map(normTool), resources: [...DEFAULT_RESOURCES], prompts: [...DEFAULT_PROMPTS] };
   const sessions = new Map(); // id -> {protocolVersion, initialized, clientInfo}
   const sseSessions = new Map(); // legacy HTTP+SSE: id -> response stream
@@ -166,6 +170,11 @@ export function createServer(opts) {
   }
 
   async function handleMcp(req, res, url) {
+    if (state.legacy) {
+      // a 2024-11-05 server: no Streamable HTTP; GET opens the legacy event stream
+      if (req.method === 'GET') return handleSseOpen(req, res);
+      return send(res, 405, { error: 'method not allowed' }, { Allow: 'GET' });
+    }
     if (req.method === 'GET') return send(res, 405, { error: 'no standalone SSE stream on this endpoint' }, { Allow: 'POST, DELETE' });
     const sidHeader = req.headers['mcp-session-id'];
     if (req.method === 'DELETE') {
@@ -271,11 +280,13 @@ export function createServer(opts) {
   function controlExtra(b, check) {
     if (check) {
       if (b.sse !== undefined && typeof b.sse !== 'boolean') return 'sse must be a boolean';
+      if (b.legacy !== undefined && typeof b.legacy !== 'boolean') return 'legacy must be a boolean';
       return (b.tools !== undefined && validItems(b.tools, 'tools', 'name'))
         || (b.resources !== undefined && validItems(b.resources, 'resources', 'uri'))
         || (b.prompts !== undefined && validItems(b.prompts, 'prompts', 'name')) || null;
     }
     if (b.sse !== undefined) state.sse = b.sse;
+    if (b.legacy !== undefined) state.legacy = b.legacy;
     if (b.tools !== undefined) data.tools = b.tools.map(normTool);
     if (b.resources !== undefined) data.resources = b.resources;
     if (b.prompts !== undefined) data.prompts = b.prompts;

@@ -2,7 +2,8 @@
 // Tool drift through the real binary: the health sweep lists the tools of an MCP entry (the mock
 // MCP server, examples/mock-agents/mcp-server.mjs), the first listing is the baseline, a change
 // of tools made through the mock's /_control is recorded at the next sweep and shown by
-// GET /api/v1/catalog/{id}/drift (added / removed / changed with hashes and fields), once.
+// GET /api/v1/catalog/{id}/drift (added / removed / changed with hashes and fields), once; a
+// legacy HTTP+SSE (2024-11-05) server is listed by the sweep over its event stream.
 // ctest runs this file once on SQLite and once on PostgreSQL.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,10 +15,10 @@ import { DIALECT, ROOT, eventually, sleep } from '../support/server.mjs';
 const MOCK = path.join(ROOT, 'examples', 'mock-agents', 'mcp-server.mjs');
 const children = [];
 
-function startMock() {
+function startMock(env = {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [MOCK], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(proc);
     let out = '';
@@ -109,6 +110,27 @@ describe(`tool drift on ${DIALECT}`, () => {
     await sleep(200);
     d = await call('GET', `/api/v1/catalog/${id}/drift`);
     assert.equal(d.body.drift.length, 1, show(d));
+  });
+
+  it('a legacy HTTP+SSE server: the sweep lists its tools over the event stream; the on-demand probe detects it', async () => {
+    const legacy = await startMock({ LEGACY: '1' });
+    const created = await call('POST', '/api/v1/catalog', { protocol: 'mcp', display_name: 'Legacy MCP', endpoint: `${legacy}/mcp` });
+    assert.equal(created.status, 201, show(created));
+    const { id } = created.body;
+    await eventually(async () => (await call('GET', `/api/v1/catalog/${id}`)).body.status === 'active',
+      { timeoutMs: 20000, intervalMs: 250 });
+    // only the event stream lists tools (POST answers 405): a drift record proves the listing
+    await control(legacy, { tools: [{ name: 'only_tool', description: 'The one tool left.' }] });
+    const rec = await eventually(async () => {
+      const r = await call('GET', `/api/v1/catalog/${id}/drift`);
+      return r.body.drift.length > 0 && r.body.drift[0];
+    }, { timeoutMs: 20000, intervalMs: 250 });
+    assert.deepEqual(rec.added.map((x) => x.name), ['only_tool'], JSON.stringify(rec));
+    assert.equal(rec.removed.length, 5);
+    // POST /probe runs inside a request handler, where streams are not available: detected, up
+    const p = await call('POST', `/api/v1/catalog/${id}/probe`);
+    assert.equal(p.status, 200, show(p));
+    assert.equal(p.body.state, 'active');
   });
 
   it('404 for an unknown entry; 401 without a token', async () => {

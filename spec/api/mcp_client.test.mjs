@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // agentlens.protocols.mcp_client through `agentlens run`: probe and ping against the mock MCP
 // server (examples/mock-agents/mcp-server.mjs: JSON and SSE replies, pagination, tool drift, the
-// fail/garbage/auth/slow modes, the legacy /sse endpoint, the stateless server/discover
-// revision), a recording proxy (the headers and messages the probe sends), a plain HTML server, a
-// closed port, and a real server built with the official MCP TypeScript SDK
+// fail/garbage/auth/slow modes, the legacy HTTP+SSE transport (/sse and the legacy mode), the
+// stateless server/discover revision), a recording proxy (the headers and messages the probe
+// sends), a plain HTML server, a closed port, silent and misbehaving legacy event streams, and a
+// real server built with the official MCP TypeScript SDK
 // (spec/support/mcp-sdk, installed with `npm ci` when node_modules is missing).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -360,12 +361,70 @@ describe('mcp_client.probe: failures', () => {
 });
 
 describe('mcp_client.probe: other transports and eras', () => {
-  it('the legacy HTTP+SSE endpoint is detected, reported as transport "sse", not listed', async () => {
+  it('the legacy HTTP+SSE transport (2024-11-05): GET stream, endpoint event, POSTs, paginated lists', async () => {
     const r = await probe(mcpUrl('/sse'));
-    assert.equal(r.ok, false);
+    assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal(r.transport, 'sse');
-    assert.equal(r.reason, 'legacy transport not supported for listing');
-    assert.equal(r.status, 405);
+    assert.equal(r.protocol_version, '2024-11-05');
+    assert.equal(r.server_info.name, 'mock-mcp-server');
+    assert.match(r.message_url, new RegExp(`^http://127\\.0\\.0\\.1:${mock}/messages\\?sessionId=`));
+    // PAGE_SIZE=2: tools come in 3 pages, resources in 2
+    assert.deepEqual(names(r.tools), ['echo', 'add', 'get_time', 'weather', 'delete_note']);
+    assert.equal(r.resources.length, 3);
+    assert.equal(r.prompts.length, 2);
+    assert.ok(r.capabilities_list.some((c) => c.kind === 'mcp.tool' && c.name === 'echo'));
+    const p = await probe(mcpUrl('/sse'), {}, true);
+    assert.deepEqual([p.ok, p.transport, p.protocol_version], [true, 'sse', '2024-11-05'], JSON.stringify(p));
+  });
+
+  it('a legacy-only server on the MCP URL itself (mock legacy mode): POST 405, then the event stream', async () => {
+    await control({ legacy: true });
+    try {
+      const r = await probe(mcpUrl());
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.equal(r.transport, 'sse');
+      assert.equal(r.tools.length, 5);
+      const p = await probe(mcpUrl(), {}, true);
+      assert.equal(p.ok, true, JSON.stringify(p));
+      assert.equal(p.transport, 'sse');
+    } finally {
+      await control({ legacy: false });
+    }
+  });
+
+  it('legacy HTTP+SSE failures are bounded and named', async () => {
+    // GET opens an event stream; what follows depends on the path
+    const port = await listen(async (req, res) => {
+      const u = new URL(req.url, 'http://x');
+      if (req.method === 'POST' && u.pathname.startsWith('/msg')) {
+        await readBody(req);
+        if (u.pathname === '/msg500') { res.writeHead(500); res.end('boom'); return; }
+        res.writeHead(202); res.end(); // accepted, never answered on the stream
+        return;
+      }
+      if (req.method !== 'GET') { res.writeHead(405, { Allow: 'GET' }); res.end(); return; }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      if (u.pathname === '/silent') return; // never sends anything
+      const target = { '/foreign': 'http://example.com/msg', '/fail': '/msg500', '/mute': '/msg' }[u.pathname];
+      res.write(`event: endpoint\ndata: ${target}\n\n`);
+    });
+    const base = `http://127.0.0.1:${port}`;
+    let t0 = Date.now();
+    const silent = await probe(`${base}/silent`, { timeout_ms: 800 });
+    assert.equal(silent.ok, false);
+    assert.equal(silent.reason, 'not an MCP server', JSON.stringify(silent));
+    assert.ok(Date.now() - t0 < 4000, `silent stream took ${Date.now() - t0} ms`);
+    const foreign = await probe(`${base}/foreign`, { timeout_ms: 2000 });
+    assert.equal(foreign.reason, 'invalid response', JSON.stringify(foreign));
+    assert.match(foreign.detail, /another origin/);
+    assert.equal(foreign.transport, 'sse');
+    const fail = await probe(`${base}/fail`, { timeout_ms: 2000 });
+    assert.equal(fail.reason, 'HTTP 500', JSON.stringify(fail));
+    t0 = Date.now();
+    const mute = await probe(`${base}/mute`, { timeout_ms: 800 });
+    assert.equal(mute.reason, 'timeout', JSON.stringify(mute));
+    assert.equal(mute.transport, 'sse');
+    assert.ok(Date.now() - t0 < 4000, `mute server took ${Date.now() - t0} ms`);
   });
 
   it('modern = true: server/discover (2026-07-28, stateless) and paginated lists with _meta', async () => {

@@ -11,7 +11,8 @@
 --   opts.card_path as the explicit path). A valid card (or a 304 to opts.etag) is ok.
 -- * MCP: agentlens.protocols.mcp_client.ping(url, opts) (or .probe when there is no ping),
 --   always with the SSRF guard on unless opts.ssrf_guard == false (the client's own default is
---   off); a legacy HTTP+SSE server (reported with transport "sse") counts as up. The module is
+--   off); a legacy HTTP+SSE server is probed over its event stream (transport "sse"); where
+--   streams are not available (a request handler) a detected one counts as up. The module is
 --   loaded lazily through M.mcp_client(); when it is missing or fails to load the result is
 --   {ok = false, skipped = true, reason = "probe unavailable"}, which the lifecycle treats as
 --   "no probe made" (state and counter unchanged). Errors it raises become "probe error".
@@ -134,7 +135,7 @@ local function probe_mcp(entry, opts, timeout_ms)
   if type(r) ~= "table" then
     return { ok = false, reason = "probe error", detail = "MCP client returned " .. type(r) }
   end
-  if not r.ok and r.transport == "sse" then
+  if not r.ok and r.transport == "sse" and r.reason == "legacy transport not supported for listing" then
     -- a legacy HTTP+SSE server answered its event stream: up, though it cannot be pinged
     return { ok = true, status = r.status, latency_ms = r.latency_ms,
       detail = "legacy HTTP+SSE transport (" .. tostring(r.reason) .. ")" }

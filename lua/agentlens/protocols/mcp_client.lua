@@ -33,16 +33,21 @@
 -- lists follow `nextCursor` up to max_pages and stop on a repeated cursor; a 404 on a request
 -- carrying the session re-initializes once.
 --
--- Limitations of agentlens.httpc (GET/HEAD/POST only, whole bodies only, no streaming):
+-- Legacy HTTP+SSE transport (2024-11-05): when POST `initialize` answers a 4xx other than
+-- 401/403/429 (without a modern error body), the client GETs the URL as an event stream
+-- (agentlens.httpc.stream) and, when the server sends an `endpoint` event, speaks JSON-RPC
+-- over it (agentlens.protocols.mcp_sse): initialize (protocol version 2024-11-05),
+-- notifications/initialized, then ping or the three lists with pagination; the result carries
+-- transport "sse" and message_url. A GET that opens no such stream gives "not an MCP server".
+-- httpc.stream is not allowed inside a request handler: there (the on-demand probe) a legacy
+-- server is only detected, with a bounded GET: {ok = false, transport = "sse", reason =
+-- "legacy transport not supported for listing"} (health probes count it as up).
+--
+-- Limitations of agentlens.httpc.request (whole bodies only):
 -- * the session cannot be ended with DELETE; the session id is returned instead, and servers
 --   expire idle sessions themselves;
 -- * an SSE reply is parsed once the server ends it (Streamable HTTP servers end the stream after
---   the response), so a server that keeps the stream open after answering times out;
--- * the legacy HTTP+SSE transport (2024-11-05) needs a GET stream kept open while POSTing, so it
---   is detected but not listed: after a 400/404/405 on POST `initialize` (without a modern error
---   body) a bounded GET with `Accept: text/event-stream` that answers 200 `text/event-stream`
---   gives {ok = false, transport = "sse", reason = "legacy transport not supported for listing"}.
---   The `endpoint` event itself cannot be read (httpc stops at the first byte of a non-JSON body).
+--   the response), so a server that keeps the stream open after answering times out.
 local json = require "agentlens.json"
 local httpc = require "agentlens.httpc"
 local time = require "agentlens.time"
@@ -117,6 +122,12 @@ local function new_probe(url, opts)
     net_ms = 0,
     started = time.monotonic(),
     next_id = 0,
+    LISTS = LISTS,
+    LEGACY_VERSION = "2024-11-05",
+    CLIENT_INFO = M.CLIENT_INFO,
+    item_limit = function(kind)
+      return mcp.LIMITS[kind] or 2000
+    end,
     warnings = json.array(),
   }, Probe)
 end
@@ -321,6 +332,24 @@ local function server_info_of(info)
     description = str(info.description), website_url = str(info.websiteUrl) }
 end
 
+-- Checks an initialize result and keeps what it says. -> true | nil, failure
+function Probe:accept_initialize(r, st)
+  if not is_object(r) or type(r.protocolVersion) ~= "string" or not is_object(r.capabilities)
+    or not is_object(r.serverInfo) then
+    return nil, self:fail("invalid response",
+      "the initialize result lacks protocolVersion, capabilities or serverInfo", { status = st })
+  end
+  if not mcp.PROTOCOL_VERSIONS[r.protocolVersion] or r.protocolVersion == M.MODERN then
+    return nil, self:fail("unsupported protocol version", "the server negotiated protocol version "
+      .. clip(r.protocolVersion, 40), { status = st, protocol_version = r.protocolVersion })
+  end
+  self.protocol_version = r.protocolVersion
+  self.server_info = server_info_of(r.serverInfo)
+  self.capabilities = r.capabilities
+  self.instructions = str(r.instructions)
+  return true
+end
+
 -- Legacy-era initialize. Returns true | nil, failure.
 function Probe:initialize()
   self.next_id = self.next_id + 1
@@ -350,15 +379,9 @@ function Probe:initialize()
     return nil, self:fail("protocol error", ("initialize failed: JSON-RPC error %s: %s"):format(tostring(e.code),
       clip(e.message, 200)), { status = st, rpc_error = e })
   end
-  local r = reply.result
-  if not is_object(r) or type(r.protocolVersion) ~= "string" or not is_object(r.capabilities)
-    or not is_object(r.serverInfo) then
-    return nil, self:fail("invalid response",
-      "the initialize result lacks protocolVersion, capabilities or serverInfo", { status = st })
-  end
-  if not mcp.PROTOCOL_VERSIONS[r.protocolVersion] or r.protocolVersion == M.MODERN then
-    return nil, self:fail("unsupported protocol version", "the server negotiated protocol version "
-      .. clip(r.protocolVersion, 40), { status = st, protocol_version = r.protocolVersion })
+  local accepted, af = self:accept_initialize(reply.result, st)
+  if not accepted then
+    return nil, af
   end
   local sid = resp.headers["mcp-session-id"]
   if sid ~= nil and not sid:match("^[\33-\126]+$") then
@@ -367,10 +390,6 @@ function Probe:initialize()
   end
   self.transport = "streamable-http"
   self.session_id = sid
-  self.protocol_version = r.protocolVersion
-  self.server_info = server_info_of(r.serverInfo)
-  self.capabilities = r.capabilities
-  self.instructions = str(r.instructions)
   -- notifications/initialized: no id; 202 expected, any 2xx accepted.
   local nresp, nfail = self:post({ jsonrpc = "2.0", method = "notifications/initialized" }, self:headers_for())
   if not nresp then
@@ -541,7 +560,17 @@ function Probe:handshake()
   end
   local st = f.initialize_status
   f.initialize_status = nil
-  if (st == 400 or st == 404 or st == 405) and not wants_modern(f) then
+  if st and st >= 400 and st < 500 and st ~= 401 and st ~= 403 and st ~= 429 and not wants_modern(f) then
+    local okl, lr = pcall(function()
+      return require("agentlens.protocols.mcp_sse").session(self, self.mode)
+    end)
+    if okl and type(lr) == "table" and not lr.not_sse then
+      return nil, { legacy = lr }
+    elseif okl and type(lr) == "table" then
+      return nil, self:fail("not an MCP server", ("POST initialize answered HTTP %d; GET with Accept: "
+        .. "text/event-stream %s"):format(st, lr.detail), { status = st })
+    end
+    -- httpc.stream is not available here (a request handler): detection only
     local legacy, why = self:legacy_sse()
     if legacy then
       return nil, self:fail("legacy transport not supported for listing",
@@ -561,12 +590,13 @@ end
 
 function M.probe(url, opts)
   local p = new_probe(url, opts)
+  p.mode = "probe"
   if type(url) ~= "string" or not url:match("^[hH][tT][tT][pP][sS]?://") then
     return p:fail("bad url", "the URL must be an absolute http(s) URL")
   end
   local ok, failure = p:handshake()
   if not ok then
-    return failure
+    return failure.legacy or failure
   end
   local listing, lf = p:list_all()
   if not listing and lf.status == 404 and p.session_id then
@@ -595,11 +625,20 @@ end
 -- (no `ping` in 2026-07-28): server/discover.
 function M.ping(url, opts)
   local p = new_probe(url, opts)
+  p.mode = "ping"
   if type(url) ~= "string" or not url:match("^[hH][tT][tT][pP][sS]?://") then
     local f = p:fail("bad url", "the URL must be an absolute http(s) URL")
     return { ok = false, reason = f.reason, detail = f.detail, latency_ms = f.latency_ms }
   end
   local ok, f = p:handshake()
+  if f and f.legacy then
+    local l = f.legacy
+    if l.ok then
+      return { ok = true, transport = "sse", protocol_version = l.protocol_version, latency_ms = l.latency_ms }
+    end
+    return { ok = false, reason = l.reason, detail = l.detail, status = l.status, transport = "sse",
+      latency_ms = l.latency_ms }
+  end
   if not ok then
     return { ok = false, reason = f.reason, detail = f.detail, status = f.status, transport = f.transport,
       resource_metadata = f.resource_metadata, latency_ms = p:elapsed_ms() }
