@@ -41,21 +41,33 @@ async function paged<T>(path: string, query: Record<string, string | number | un
   return { items, total };
 }
 
-export function useCatalog(q: CatalogQuery) {
+export function useCatalog(q: CatalogQuery, refreshMs = LIVE_REFRESH_MS) {
   return useQuery({
     queryKey: ["catalog", "list", q],
     queryFn: () => paged<CatalogEntry>("/catalog", { ...q }),
     placeholderData: keepPreviousData,
-    refetchInterval: LIVE_REFRESH_MS,
+    refetchInterval: refreshMs,
   });
 }
 
-export function useStats() {
+export function useStats(refreshMs = LIVE_REFRESH_MS) {
   return useQuery({
     queryKey: ["catalog", "stats"],
     queryFn: () => get<Stats>("/stats"),
-    refetchInterval: LIVE_REFRESH_MS,
+    refetchInterval: refreshMs,
   });
+}
+
+/** The live-refresh period: the `ui.poll_interval` setting when the user may read settings. */
+export function usePollInterval(canReadSettings: boolean): number {
+  const settings = useQuery({
+    queryKey: ["settings"],
+    enabled: canReadSettings,
+    queryFn: () => get<Setting[]>("/settings"),
+    staleTime: 5 * 60_000,
+  });
+  const v = settings.data?.find((s) => s.key === "ui.poll_interval")?.value;
+  return typeof v === "number" && v >= 5 ? v * 1000 : LIVE_REFRESH_MS;
 }
 
 export function useEntry(id: string) {

@@ -30,7 +30,7 @@ export function ThemeSelect() {
   useEffect(() => applyTheme(mode), [mode]);
   return (
     <label className="theme-select">
-      <span className="visually-hidden">Theme</span>
+      <span className="visually-hidden">Colour theme</span>
       <select value={mode} onChange={(e) => setMode(e.target.value as ThemeMode)}>
         <option value="system">System theme</option>
         <option value="light">Light</option>

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { useCatalog, useStats } from "../api/hooks";
+import { useCatalog, usePollInterval, useStats } from "../api/hooks";
 import { PROTOCOLS, SOURCES, STATES, type CatalogEntry, type Sort } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { Spinner } from "../components/Spinner";
@@ -41,8 +41,8 @@ const SOURCE_LABELS: Record<string, string> = {
   upstream: "Upstream",
 };
 
-function StatsBar() {
-  const stats = useStats();
+function StatsBar({ refreshMs }: { refreshMs: number }) {
+  const stats = useStats(refreshMs);
   if (stats.isError) return <ErrorAlert error={stats.error} what="Statistics" onRetry={() => void stats.refetch()} />;
   const s = stats.data;
   const by = s?.by_status ?? {};
@@ -130,7 +130,8 @@ export function CatalogPage() {
   const [team, setTeam] = useDebouncedField(f.team, (teamValue) => update({ team: teamValue }));
   const [tags, setTags] = useDebouncedField(f.tags, (t) => update({ tags: t }));
 
-  const list = useCatalog(toQuery(f));
+  const refreshMs = usePollInterval(can("settings:read"));
+  const list = useCatalog(toQuery(f), refreshMs);
   const filtered = hasFilters(f);
   const toggleState = (s: string) =>
     update({ states: f.states.includes(s) ? f.states.filter((x) => x !== s) : [...f.states, s] });
@@ -155,7 +156,7 @@ export function CatalogPage() {
         </div>
       </div>
 
-      <StatsBar />
+      <StatsBar refreshMs={refreshMs} />
 
       <section aria-label="Filters" className="filters">
         <div role="search" className="filter-search">

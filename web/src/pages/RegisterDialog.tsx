@@ -270,7 +270,9 @@ function ImportForm({ onDone }: { onDone: (e: CatalogEntry) => void }) {
   const [url, setUrl] = useState("");
   const [protocol, setProtocol] = useState("");
   const imp = useImport();
-  const problems = problemsOf(imp.error);
+  // Field problems add to the message only when they say more than it does.
+  const message = imp.isError ? errorMessage(imp.error) : "";
+  const problems = problemsOf(imp.error).filter((p) => !message.includes(p.message));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     imp.mutate({ url: url.trim(), protocol }, { onSuccess: onDone });
@@ -291,7 +293,7 @@ function ImportForm({ onDone }: { onDone: (e: CatalogEntry) => void }) {
       {imp.isPending ? <Spinner inline label="Fetching the card" /> : null}
       {imp.isError ? (
         <div role="alert" className="alert alert-error">
-          <p>{errorMessage(imp.error)}</p>
+          <p>{message}</p>
           <ProblemList problems={problems} title="Errors" />
         </div>
       ) : null}
