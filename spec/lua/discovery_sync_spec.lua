@@ -182,6 +182,13 @@ describe("discovery sync on " .. db.dialect(), function()
     assert.truthy(gone.gone_at)
     assert.is_nil(assert(catalog.discovered("config", "config/other")).gone_at)
     assert.equal(0, sync.retain("config", { ["config/other"] = true }))
+    -- a probe that finds a gone agent up does not keep it in the catalog as active
+    local mark = gone.gone_at
+    assert(db.exec("UPDATE catalog_entries SET state = 'active' WHERE id = ?", gone.id))
+    assert.equal(1, sync.retain("config", { ["config/other"] = true }))
+    local again = assert(catalog.discovered("config", "config/translate"))
+    assert.equal("offline", again.state)
+    assert.equal(mark, again.gone_at)
   end)
 
   it("applies filters and transforms, and survives rules that fail", function()

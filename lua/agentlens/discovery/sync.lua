@@ -22,7 +22,8 @@
 --     The item disappeared: its entry is offline from now on and deleted by sweep_removed after
 --     discovery.removal_grace (unless the item comes back first).
 --   retain(source, keys) -> number marked gone: every entry of source whose key is not in the
---     set `keys` ({[key] = true}) is gone (a source removed from the config, a re-list).
+--     set `keys` ({[key] = true}) is gone (a source removed from the config, a re-list); a gone
+--     entry that is no longer offline (a health probe found the agent up) is made offline again.
 --   sweep_removed([opts]) -> ids deleted | nil, message: entries gone longer than the grace
 --     (opts.grace_ms, else the config option discovery.removal_grace).
 --
@@ -386,7 +387,8 @@ function M.retain(source, keys)
   end
   local n = 0
   for key, e in pairs(present) do
-    if not keys[key] and not e.gone_at then
+    -- also when a health probe has brought a gone entry back to life: it stays offline
+    if not keys[key] and not (e.gone_at and (e.state == "offline" or e.state == "deprecated")) then
       local ok
       ok, err = M.gone(source, key)
       if not ok then
