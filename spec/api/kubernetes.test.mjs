@@ -161,14 +161,15 @@ describe('kubernetes discovery in a cluster (service account, TLS)', () => {
   it('puts a new Service in the catalog within a second of the event', async (t) => {
     await al.server.waitForLog((l) => l.msg === 'kubernetes: services listed');
     const times = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const t0 = Date.now();
       kube.addService(a2aService(`fresh-${i}`));
       await eventually(async () => (await k8sEntries(al.server, al.token))[`k8s/agents/fresh-${i}`], { timeoutMs: 5000, intervalMs: 25 });
       times.push(Date.now() - t0);
     }
     t.diagnostic(`event -> catalog: ${times.join(', ')} ms`);
-    assert.ok(Math.min(...times) <= 1000, `fastest ${Math.min(...times)} ms`);
+    const median = [...times].sort((x, y) => x - y)[2];
+    assert.ok(median <= 1000, `median ${median} ms (${times.join(', ')})`);
   });
 
   it('marks a deleted Service offline', async () => {
@@ -248,10 +249,13 @@ describe('kubernetes discovery in a cluster (service account, TLS)', () => {
 });
 
 describe('kubernetes discovery through a kubeconfig', () => {
-  it('uses the current context with a bearer token and honours kubernetes.namespace', async () => {
+  it('uses the current context with a bearer token, honours kubernetes.namespace and follows list pages', async () => {
     const kube = await new FakeKube({ token: 'kc-token' }).start();
     let al;
     try {
+      // 520 Services without the annotation come first in the list order: the annotated one is
+      // on the second page of 500
+      for (let i = 0; i < 520; i++) kube.addService({ name: `a-plain-${i}`, namespace: 'team-a' });
       kube.addService(a2aService('in-a', { namespace: 'team-a' }));
       kube.addService(a2aService('in-b', { namespace: 'team-b' }));
       const kc = path.join(work, 'kubeconfig-token.yaml');
@@ -271,6 +275,28 @@ describe('kubernetes discovery through a kubeconfig', () => {
       const keys = Object.keys(await k8sEntries(al.server, al.token)).sort();
       assert.deepEqual(keys, ['k8s/team-a/in-a', 'k8s/team-a/later-a']);
       assert.equal(kube.stats.unauthorized, 0);
+      assert.ok(kube.stats.lists >= 2, `${kube.stats.lists} list requests (pages)`);
+    } finally {
+      await al?.server.stop();
+      await kube.stop();
+    }
+  });
+
+  it('honours insecure-skip-tls-verify, with a warning', async () => {
+    const kube = await new FakeKube({ token: 't', tls: { key: tls.serverKey, cert: tls.serverCert } }).start();
+    let al;
+    try {
+      kube.addService(a2aService('unverified', { namespace: 'x' }));
+      const kc = path.join(work, 'kubeconfig-insecure.yaml');
+      writeFileSync(kc, [
+        'current-context: c', 'clusters:', '- name: k', '  cluster:', `    server: ${kube.url}`,
+        '    insecure-skip-tls-verify: true', 'contexts:', '- name: c', '  context:', '    cluster: k', '    user: u',
+        'users:', '- name: u', '  user:', '    token: t', '',
+      ].join('\n'));
+      al = await startAgentLens({ AGENTLENS_KUBERNETES_KUBECONFIG: kc });
+      await eventually(async () => (await k8sEntries(al.server, al.token))['k8s/x/unverified'], { timeoutMs: 15000 });
+      const warning = await al.server.waitForLog((l) => l.msg?.includes('insecure-skip-tls-verify'), 1000);
+      assert.equal(warning.level, 'warn');
     } finally {
       await al?.server.stop();
       await kube.stop();
