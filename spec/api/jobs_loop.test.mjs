@@ -74,6 +74,12 @@ describe('long-running jobs', () => {
     tree = luaTreeWithTestRoutes();
     jobsFile = path.join(tree.dir, 'agentlens', 'jobs.lua');
     writeFileSync(jobsFile, JOBS);
+    // a handler that tries httpc.stream (not allowed there)
+    writeFileSync(tree.app, readFileSync(tree.app, 'utf8').replace('routes = {', `routes = {
+    { method = "GET", path = "/api/test/stream", permission = "public", handler = function()
+        local ok, err = pcall(require("agentlens.httpc").stream, { url = "http://127.0.0.1:1/", on_data = function() end })
+        return 200, { ok = ok, error = tostring(err) }
+      end },`));
     server = await startServer({
       args: ['--lua-dir', tree.dir],
       env: { SPEC_SILENT_URL: `http://127.0.0.1:${silent.address().port}/watch` },
@@ -98,6 +104,14 @@ describe('long-running jobs', () => {
     for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i].at - ticks[i - 1].at < 1.5, 'ticks kept coming');
     assert.ok(rows(server).some((r) => r.job === 'sleeper' && r.event === 'start'));
     assert.ok(!rows(server).some((r) => r.job === 'watch' && r.event.startsWith('end')), 'the watch is still open');
+  });
+
+  it('refuses httpc.stream inside a request handler', async () => {
+    const r = await server.fetch('/api/test/stream');
+    assert.equal(r.status, 200);
+    const body = await r.json();
+    assert.equal(body.ok, false);
+    assert.match(body.error, /httpc\.stream: not allowed inside a request handler/);
   });
 
   it('never starts a loop job whose enabled function returns false', () => {
