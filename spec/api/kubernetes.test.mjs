@@ -282,6 +282,30 @@ describe('kubernetes discovery through a kubeconfig', () => {
     }
   });
 
+  it('explains a 403 (no RBAC on services) and recovers once it is granted', async () => {
+    const kube = await new FakeKube({ token: 'rbac' }).start();
+    let al;
+    try {
+      kube.forbidden = true;
+      kube.addService(a2aService('granted', { namespace: 'rbac' }));
+      const kc = path.join(work, 'kubeconfig-rbac.yaml');
+      writeFileSync(kc, [
+        'current-context: c', 'clusters:', '- name: k', '  cluster:', `    server: ${kube.url}`,
+        'contexts:', '- name: c', '  context:', '    cluster: k', '    user: u',
+        'users:', '- name: u', '  user:', '    token: rbac', '',
+      ].join('\n'));
+      al = await startAgentLens({ AGENTLENS_KUBERNETES_KUBECONFIG: kc });
+      const warning = await al.server.waitForLog((l) => l.msg === 'kubernetes: cannot list services; retrying', 10000);
+      assert.match(warning.error, /HTTP 403: services is forbidden.*needs get, list and watch on services/);
+      assert.equal(warning.status, 403);
+      kube.forbidden = false;
+      await eventually(async () => (await k8sEntries(al.server, al.token))['k8s/rbac/granted'], { timeoutMs: 10000 });
+    } finally {
+      await al?.server.stop();
+      await kube.stop();
+    }
+  });
+
   it('honours insecure-skip-tls-verify, with a warning', async () => {
     const kube = await new FakeKube({ token: 't', tls: { key: tls.serverKey, cert: tls.serverCert } }).start();
     let al;

@@ -11,7 +11,8 @@
 //   - bearer tokens (token option; rotateToken() makes the old one fail with 401) and/or client
 //     certificates (tls.ca with requestCert: an authorized client certificate is accepted).
 // Control, in process: addService, updateService, deleteService, compact, dropWatches,
-// rotateToken, and counters (lists, watches, requests by token). Standalone:
+// rotateToken, forbidden = true (403 for everything: no RBAC), and counters (lists, watches,
+// requests by token). Standalone:
 //   node spec/support/fake-kube.mjs [--port N] [--control-port N] [--token T] [--bookmark-ms N]
 // prints one JSON line {"event":"listening","port":N,"controlPort":M} and takes control requests
 // on the control port (plain HTTP, loopback): POST /services (a Service body or {bulk: [...]}),
@@ -156,6 +157,11 @@ export class FakeKube {
     if (!this.#authorized(req)) {
       this.stats.unauthorized += 1;
       return this.#send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    }
+    if (this.forbidden) { // an account without RBAC on services
+      this.stats.forbidden = (this.stats.forbidden ?? 0) + 1;
+      return this.#send(res, 403, status(403, 'Forbidden',
+        'services is forbidden: User "system:serviceaccount:agentlens:agentlens" cannot list resource "services"'));
     }
     const ns = m[1] ? decodeURIComponent(m[1]) : null;
     const q = url.searchParams;

@@ -179,7 +179,9 @@ function M.connection(opts)
     local err
     conn, err = kubeconfig.load(opts.kubeconfig or "", { temp_dir = opts.temp_dir })
     if not conn then
-      return nil, err
+      local where = host and ("KUBERNETES_SERVICE_HOST is set but there is no token at " .. sa .. "/token")
+        or "not in a cluster (KUBERNETES_SERVICE_HOST is not set)"
+      return nil, where .. ", and " .. err
     end
     conn.mode = "kubeconfig"
     if conn.insecure_skip_verify then
@@ -231,13 +233,19 @@ local function query(params)
   return #parts > 0 and ("?" .. table.concat(parts, "&")) or ""
 end
 
--- The message of a Kubernetes Status body, else the status line.
+-- The message of a Kubernetes Status body, else the status line; a hint for 401 and 403.
 local function status_message(status, body)
   local doc = type(body) == "string" and body:sub(1, 1) == "{" and json.decode(body)
+  local msg = ("HTTP %d"):format(status)
   if type(doc) == "table" and type(doc.message) == "string" then
-    return ("HTTP %d: %s"):format(status, doc.message)
+    msg = msg .. ": " .. doc.message
   end
-  return ("HTTP %d"):format(status)
+  if status == 401 then
+    msg = msg .. " (the token or client certificate was not accepted)"
+  elseif status == 403 then
+    msg = msg .. " (the account needs get, list and watch on services; see docs/discovery-kubernetes.md)"
+  end
+  return msg
 end
 
 function M.list(conn, namespace, opts)
