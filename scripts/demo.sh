@@ -89,12 +89,7 @@ EOF
 
 # Bad settings (for example from AGENTLENS_* variables) fail here, before anything starts.
 if ! err=$("$BIN" check-config --config "$CONFIG" --data-dir "$DATA_DIR" 2>&1 >/dev/null); then
-	if [[ $err == *'unknown key "sources"'* ]]; then
-		echo "demo: warning: this build of agentlens has no static sources yet; the catalog starts empty" >&2
-		printf '# Written by scripts/demo.sh: this build does not know sources: yet.\n{}\n' >"$CONFIG"
-	else
-		die "the configuration is not valid: $err"
-	fi
+	die "the configuration is not valid: $err"
 fi
 
 PIDS=()

@@ -28,10 +28,6 @@ REPO = os.environ["REPO"]
 BIN = os.environ["AGENTLENS_BIN"]
 EX = os.path.join(REPO, "examples")
 errors = []
-# Configuration keys the compose demos use before the binary knows them: they arrive with
-# discovery. While `check-config` rejects one of them as unknown, it is left out and the rest
-# is checked; once the binary knows it, it is checked like every other key.
-PENDING_KEYS = {"sources": "discovery (static sources)"}
 
 
 def need(cond, msg):
@@ -99,23 +95,14 @@ def check_config_with(service_env, config_text, what):
     """check-config with the service's environment and its configuration file."""
     env = {"PATH": "/usr/bin:/bin"}
     env.update({k: str(interpolate(v)) for k, v in service_env.items() if k.startswith("AGENTLENS_")})
-    known = set(options())
     data = yaml.safe_load(config_text) if config_text else {}
+    need(isinstance(data, dict), f"{what}: the configuration is a mapping")
     with tempfile.TemporaryDirectory() as tmp:
-        for attempt in range(len(PENDING_KEYS) + 1):
-            path = os.path.join(tmp, "agentlens.yaml")
-            with open(path, "w", encoding="utf-8") as f:
-                yaml.safe_dump(data or {}, f)
-            r = run(["check-config", "--config", path], env=env, cwd=tmp)
-            m = re.search(r'unknown key "([^"]+)"', r.stderr)
-            if r.returncode != 0 and m and m.group(1).split(".")[0] in PENDING_KEYS \
-                    and m.group(1) not in known:
-                top = m.group(1).split(".")[0]
-                print(f"note: {what}: `{top}` is not an option yet ({PENDING_KEYS[top]}); checked without it")
-                data.pop(top, None)
-                continue
-            need(r.returncode == 0, f"{what}: check-config failed: {r.stderr.strip()}")
-            return
+        path = os.path.join(tmp, "agentlens.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(data or {}, f)
+        r = run(["check-config", "--config", path], env=env, cwd=tmp)
+        need(r.returncode == 0, f"{what}: check-config failed: {r.stderr.strip()}")
 
 
 def published_ports(service):
