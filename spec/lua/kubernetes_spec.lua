@@ -67,6 +67,17 @@ describe("kubernetes.item_of", function()
     item, why = k8s.item_of(service("x", "default", { ["agentlens.io/protocol"] = "a2a" }, {}))
     assert.is_nil(item)
     assert.matches("no ports", why)
+    for _, bad in ipairs({ "http://169.254.169.254/latest", "//evil.example/card.json", "file:/etc/passwd", "/a b" }) do
+      item, why = k8s.item_of(service("x", "default",
+        { ["agentlens.io/protocol"] = "a2a", ["agentlens.io/card-path"] = bad }))
+      assert.is_nil(item, bad)
+      assert.matches("card%-path must be a path on the Service", why)
+    end
+    local ext = service("x", "default", { ["agentlens.io/protocol"] = "a2a" })
+    ext.spec.type = "ExternalName"
+    item, why = k8s.item_of(ext)
+    assert.is_nil(item)
+    assert.matches("ExternalName", why)
     item, why = k8s.item_of({ kind = "Status" })
     assert.is_nil(item)
     assert.equal("not a Service object", why)

@@ -95,6 +95,10 @@ function M.item_of(svc, opts)
   end
   local ns = nonempty(md.namespace) or "default"
   local spec = type(svc.spec) == "table" and svc.spec or {}
+  -- an ExternalName Service is a DNS alias to anywhere, not an agent in the cluster
+  if spec.type == "ExternalName" then
+    return nil, "ExternalName Services are not discovered"
+  end
   local port, why = pick_port(spec.ports, nonempty(ann[A .. "port"]))
   if not port then
     return nil, why
@@ -105,15 +109,19 @@ function M.item_of(svc, opts)
     host = ip:find(":", 1, true) and ("[" .. ip .. "]") or ip
   end
   local base = ("%s://%s:%d"):format(is_https(port) and "https" or "http", host, port.port)
+  -- a path only: whoever may annotate a Service must not make AgentLens fetch another host
   local path = nonempty(ann[A .. "card-path"])
-  if path and not path:match("^/") and not path:match("^https?://") then
+  if path and (path:match("^%a[%w+.-]*:") or path:match("^//") or path:find("[%s\\]")) then
+    return nil, ("%scard-path must be a path on the Service, got %q"):format(A, path)
+  end
+  if path and not path:match("^/") then
     path = "/" .. path
   end
   local item = { key = ("k8s/%s/%s"):format(ns, md.name), protocol = proto, namespace = ns, name = md.name,
     team = nonempty(ann[A .. "team"]), tags = {}, annotations = ann,
     labels = type(md.labels) == "table" and md.labels or {} }
   if proto == "mcp" then
-    item.url = path and path:match("^https?://") and path or base .. (path or M.DEFAULT_MCP_PATH)
+    item.url = base .. (path or M.DEFAULT_MCP_PATH)
   else
     item.url, item.card_path = base, path
   end
