@@ -27,5 +27,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     css: false,
     restoreMocks: true,
+    unstubGlobals: true,
+    testTimeout: 30_000,
   },
 });

@@ -144,7 +144,7 @@ function CapabilityItem({ c }: { c: Capability }) {
   const title = String(c.name ?? c.uri ?? c.url ?? c.kind);
   return (
     <li>
-      <h4 className="h4">{title}</h4>
+      <h3 className="h4">{title}</h3>
       {c.description ? <p className="muted">{String(c.description)}</p> : null}
       {c.kind === "mcp.resource" && c.uri ? (
         <p className="small">
@@ -218,9 +218,9 @@ function Capabilities({ e }: { e: CatalogEntry }) {
         if (items.length === 0) return null;
         return (
           <section key={g.kind} aria-labelledby={`cap-${g.kind}`}>
-            <h3 id={`cap-${g.kind}`}>
+            <h2 id={`cap-${g.kind}`}>
               {g.title} ({items.length})
-            </h3>
+            </h2>
             <ul className="cap-list">
               {items.map((c, i) => (
                 <CapabilityItem key={i} c={c} />
@@ -278,7 +278,7 @@ function Authentication({ e }: { e: CatalogEntry }) {
   return (
     <div className="stack">
       <section aria-labelledby="auth-req">
-        <h3 id="auth-req">Requirements</h3>
+        <h2 id="auth-req">Requirements</h2>
         {top.length ? (
           <>
             <p>A client must satisfy one of:</p>
@@ -289,7 +289,7 @@ function Authentication({ e }: { e: CatalogEntry }) {
         )}
         {perSkill.length ? (
           <>
-            <h4 className="h4">Per skill</h4>
+            <h3 className="h4">Per skill</h3>
             <ul>
               {perSkill.map((r, i) => (
                 <li key={i}>
@@ -301,13 +301,13 @@ function Authentication({ e }: { e: CatalogEntry }) {
         ) : null}
       </section>
       <section aria-labelledby="auth-schemes">
-        <h3 id="auth-schemes">Schemes</h3>
+        <h2 id="auth-schemes">Schemes</h2>
         <div className="grid-2">
           {schemes.map((s) => (
             <div key={s.scheme_name} className="card">
-              <h4 className="h4">
+              <h3 className="h4">
                 {s.scheme_name} <Badge>{s.type}</Badge>
-              </h4>
+              </h3>
               <p>{schemeSummary(s)}</p>
               {s.description ? <p className="muted">{s.description}</p> : null}
               {s.openid_connect_url ? (
@@ -353,7 +353,7 @@ function Health({ id }: { id: string }) {
     <div className="stack">
       <div className="grid-2">
         <section className="card" aria-labelledby="h-now">
-          <h3 id="h-now">Current</h3>
+          <h2 id="h-now">Current</h2>
           <KV
             rows={[
               ["State", <StatusBadge key="s" state={health.state} />],
@@ -369,7 +369,7 @@ function Health({ id }: { id: string }) {
           />
         </section>
         <section className="card" aria-labelledby="h-fail">
-          <h3 id="h-fail">Last failure</h3>
+          <h2 id="h-fail">Last failure</h2>
           {lastFailure || health.lastError ? (
             <KV
               rows={[
@@ -384,11 +384,11 @@ function Health({ id }: { id: string }) {
         </section>
       </div>
       <section className="card" aria-labelledby="h-uptime">
-        <h3 id="h-uptime">Recent probes</h3>
+        <h2 id="h-uptime">Recent probes</h2>
         <UptimeBar history={history} />
       </section>
       <section className="card" aria-labelledby="h-latency">
-        <h3 id="h-latency">Latency</h3>
+        <h2 id="h-latency">Latency</h2>
         <LatencyChart points={latency} />
       </section>
     </div>
@@ -420,7 +420,7 @@ function Drift({ e }: { e: CatalogEntry }) {
         const changed = names(d.changed);
         return (
           <li key={i}>
-            <h4 className="h4">{formatTime(driftTime(d))}</h4>
+            <h2 className="h4">{formatTime(driftTime(d))}</h2>
             {d.summary ? <p>{String(d.summary)}</p> : null}
             {added.length ? <p>Added: {added.join(", ")}</p> : null}
             {removed.length ? <p>Removed: {removed.join(", ")}</p> : null}
