@@ -119,7 +119,7 @@ q() {
 		q --arg f "$f" '.[] | select(.kind == "ConfigMap") | .data[$f]' >"$BATS_TEST_TMPDIR/$f"
 		# jq -r adds one newline to the value, which already ends with one
 		head -c -1 "$BATS_TEST_TMPDIR/$f" | cmp -s - "$REPO/examples/mock-agents/$f" ||
-			fail "examples/k8s/mock-agents-code.yaml: $f differs from examples/mock-agents/$f (regenerate it: see its header)"
+			fail "examples/k8s/mock-agents-code.yaml: $f differs from examples/mock-agents/$f (run scripts/k8s-example-code.sh)"
 	done
 	for name in a2a-agent mcp-server; do
 		d=".[] | select(.kind == \"Deployment\" and .metadata.name == \"$name\") | .spec.template.spec"
