@@ -67,12 +67,19 @@ export interface SecurityRequirement {
   [field: string]: unknown;
 }
 
+/** One tool-drift record (GET /catalog/{id}/drift → {drift: [...]}, newest first). Tools are
+ *  {kind, name, hash}; changed ones also carry `fields` (what changed). */
 export interface DriftEvent {
   at?: string;
   detected_at?: string;
-  added?: string[];
-  removed?: string[];
-  changed?: string[];
+  source?: string;
+  added?: Array<string | { kind?: string; name: string }>;
+  removed?: Array<string | { kind?: string; name: string }>;
+  changed?: Array<string | { kind?: string; name: string; fields?: string[] }>;
+  toolsBefore?: unknown;
+  toolsAfter?: unknown;
+  tools_before?: unknown;
+  tools_after?: unknown;
   summary?: string;
   [field: string]: unknown;
 }

@@ -401,7 +401,21 @@ function driftTime(d: DriftEvent): string | undefined {
 
 function names(v: unknown): string[] {
   if (!Array.isArray(v)) return [];
-  return v.map((x) => (typeof x === "string" ? x : x && typeof x === "object" && "name" in x ? String((x as { name: unknown }).name) : JSON.stringify(x)));
+  return v.map((x) => {
+    if (typeof x === "string") return x;
+    if (x && typeof x === "object" && "name" in x) {
+      const o = x as { name: unknown; fields?: unknown };
+      const fields = Array.isArray(o.fields) && o.fields.length ? ` (${o.fields.map(String).join(", ")})` : "";
+      return `${String(o.name)}${fields}`;
+    }
+    return JSON.stringify(x);
+  });
+}
+
+function toolCount(v: unknown): string | null {
+  if (typeof v === "number") return String(v);
+  if (Array.isArray(v)) return String(v.length);
+  return null;
 }
 
 function Drift({ e }: { e: CatalogEntry }) {
@@ -411,20 +425,32 @@ function Drift({ e }: { e: CatalogEntry }) {
   if (!fromEntry && q.isPending) return <Spinner label="Loading tool drift" />;
   if (!fromEntry && q.isError) return <ErrorAlert error={q.error} what="Could not load the drift history" onRetry={() => void q.refetch()} />;
   if (events === null || events === undefined) return <p className="muted">This server does not record tool drift.</p>;
-  if (events.length === 0) return <p className="muted">No tool drift recorded: the capabilities have not changed since registration.</p>;
+  if (events.length === 0) return <p className="muted">No tool drift recorded: the tools have not changed since they were first listed.</p>;
+  // Newest first, whatever order the server used.
+  const sorted = [...events].sort((a, b) => (driftTime(b) ?? "").localeCompare(driftTime(a) ?? ""));
   return (
-    <ol className="cap-list">
-      {[...events].reverse().map((d, i) => {
+    <ol className="cap-list" aria-label="Tool drift history">
+      {sorted.map((d, i) => {
         const added = names(d.added);
         const removed = names(d.removed);
         const changed = names(d.changed);
+        const before = toolCount(d.toolsBefore ?? d.tools_before);
+        const after = toolCount(d.toolsAfter ?? d.tools_after);
         return (
           <li key={i}>
-            <h2 className="h4">{formatTime(driftTime(d))}</h2>
+            <h2 className="h4">
+              {formatTime(driftTime(d))}
+              {d.source ? <span className="muted small"> · seen by {String(d.source)}</span> : null}
+            </h2>
             {d.summary ? <p>{String(d.summary)}</p> : null}
             {added.length ? <p>Added: {added.join(", ")}</p> : null}
             {removed.length ? <p>Removed: {removed.join(", ")}</p> : null}
             {changed.length ? <p>Changed: {changed.join(", ")}</p> : null}
+            {before !== null && after !== null ? (
+              <p className="muted small">
+                Tools: {before} → {after}
+              </p>
+            ) : null}
           </li>
         );
       })}

@@ -126,6 +126,33 @@ describe("entry page", () => {
     expect(await screen.findByText("This server does not record tool drift.")).toBeInTheDocument();
   });
 
+  it("renders the drift endpoint's records, newest first, with what changed", async () => {
+    api(viewer(), {
+      "GET /api/v1/catalog/e1/drift": {
+        body: {
+          drift: [
+            {
+              at: "2026-01-03T00:00:00Z",
+              source: "probe",
+              added: [],
+              removed: [{ kind: "mcp.tool", name: "old" }],
+              changed: [{ kind: "mcp.tool", name: "lookup", fields: ["input_schema", "description"] }],
+              toolsBefore: 3,
+              toolsAfter: 2,
+            },
+            { at: "2026-01-02T00:00:00Z", source: "discovery", added: [{ kind: "mcp.tool", name: "old" }], removed: [], changed: [] },
+          ],
+        },
+      },
+    });
+    renderApp("/catalog/e1?tab=drift");
+    expect(await screen.findByText("Changed: lookup (input_schema, description)")).toBeInTheDocument();
+    const items = within(screen.getByRole("list", { name: "Tool drift history" })).getAllByRole("listitem");
+    expect(items[0]).toHaveTextContent("seen by probe");
+    expect(items[0]).toHaveTextContent("Tools: 3 → 2");
+    expect(items[1]).toHaveTextContent("Added: old");
+  });
+
   it("renders tool drift carried on the entry", async () => {
     api(viewer(), {
       "GET /api/v1/catalog/e1": {
