@@ -3,14 +3,16 @@
 // MCP server, examples/mock-agents/mcp-server.mjs), the first listing is the baseline, a change
 // of tools made through the mock's /_control is recorded at the next sweep and shown by
 // GET /api/v1/catalog/{id}/drift (added / removed / changed with hashes and fields), once; a
-// legacy HTTP+SSE (2024-11-05) server is listed by the sweep over its event stream.
+// legacy HTTP+SSE (2024-11-05) server is listed by the sweep over its event stream; discovery
+// sync of a static MCP source records its own drift (source "discovery") through the same hook.
 // ctest runs this file once on SQLite and once on PostgreSQL.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, ADMIN_USER, api, loginOk, show, startAuthServer } from '../support/auth.mjs';
-import { DIALECT, ROOT, eventually, sleep } from '../support/server.mjs';
+import { DIALECT, ROOT, eventually, sleep, tempDir } from '../support/server.mjs';
 
 const MOCK = path.join(ROOT, 'examples', 'mock-agents', 'mcp-server.mjs');
 const children = [];
@@ -138,5 +140,45 @@ describe(`tool drift on ${DIALECT}`, () => {
     assert.equal(r.status, 404, show(r));
     const anon = await api(server, 'GET', '/api/v1/catalog/00000000-0000-4000-8000-00000000beef/drift');
     assert.equal(anon.status, 401, show(anon));
+  });
+});
+
+describe(`tool drift seen by discovery on ${DIALECT}`, () => {
+  let server;
+  let work;
+  after(async () => {
+    if (server) await server.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('discovery sync records the change of a static MCP source once and updates its tools', async () => {
+    const mock = await startMock();
+    work = tempDir('agentlens-drift-discovery-');
+    const file = path.join(work, 'agentlens.yaml');
+    writeFileSync(file, `discovery:\n  interval: 2s\nsources:\n  - name: drifting\n    type: mcp\n    url: ${mock}/mcp\n`);
+    // health sweeps only at start-up: the change below is seen by discovery
+    server = await startAuthServer({ args: ['--config', file], env: { AGENTLENS_HEALTH_CHECK_INTERVAL: '1h' } });
+    const token = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
+    const call = (method, p) => api(server, method, p, { token });
+    const entry = await eventually(async () => {
+      const r = await call('GET', '/api/v1/catalog?source=config&limit=10');
+      return r.body.find((e) => e.endpoint === `${mock}/mcp`);
+    }, { timeoutMs: 20000, intervalMs: 200 });
+    await control(mock, { tools: [{ name: 'echo', title: 'Echo', description: 'Returns its input text, louder.',
+      annotations: { readOnlyHint: true, idempotentHint: true }, inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } }] });
+    const rec = await eventually(async () => {
+      const r = await call('GET', `/api/v1/catalog/${entry.id}/drift`);
+      return r.body.drift.length > 0 && r.body.drift[0];
+    }, { timeoutMs: 20000, intervalMs: 250 });
+    assert.equal(rec.source, 'discovery', JSON.stringify(rec));
+    assert.deepEqual(rec.changed.map((x) => [x.name, x.fields]), [['echo', ['description']]], JSON.stringify(rec));
+    assert.deepEqual(rec.removed.map((x) => x.name).sort(), ['add', 'delete_note', 'get_time', 'weather']);
+    assert.deepEqual(rec.added, []);
+    const d = await call('GET', `/api/v1/catalog/${entry.id}`);
+    assert.deepEqual(d.body.capabilities.filter((c) => c.kind === 'mcp.tool').map((c) => c.name), ['echo']);
+    // later rounds see the same tools: still one record
+    await sleep(4500);
+    const again = await call('GET', `/api/v1/catalog/${entry.id}/drift`);
+    assert.equal(again.body.drift.length, 1, show(again));
   });
 });
