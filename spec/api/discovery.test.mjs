@@ -247,6 +247,15 @@ describe('invalid source configurations', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /sources\[0\]\.url: is required/);
   });
+
+  it('check-config refuses a discovery script of the wrong shape, naming the file', () => {
+    const scripts = dir();
+    const file = path.join(scripts, 'rules.lua');
+    writeFileSync(file, 'return { discovery = { filter = "yes" } }\n');
+    const r = runCli(['check-config', '--scripts-dir', scripts]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.ok(r.stderr.includes(`${file}: discovery.filter must be a function, got string`), r.stderr);
+  });
 });
 
 describe(`operator discovery rules on ${DIALECT}`, () => {

@@ -49,6 +49,13 @@ describe("agentlens.discovery.rules", function()
     assert.matches('unknown field "colour"', problems[3].message)
   end)
 
+  it("validate raises for the first script of the wrong shape, naming its file", function()
+    rules.validate({ script({}), script({ discovery = { filter = function() end } }) })
+    local ok, err = pcall(rules.validate, { script({ discovery = { filter = 3 } }, "bad.lua") })
+    assert.is_false(ok)
+    assert.equal("bad.lua: discovery.filter must be a function, got number", err)
+  end)
+
   it("keeps an item only when every filter keeps it; a failing filter is skipped", function()
     local seen
     use({

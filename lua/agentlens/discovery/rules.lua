@@ -13,8 +13,9 @@
 -- in the script's sandbox under the instruction budget of the policy rules
 -- (agentlens.policy.rules.bounded_call). A function that raises, yields, loops or returns the
 -- wrong shape is logged with its file and line and skipped: the item goes on as if that rule did
--- not exist, and discovery never stops for it. A `discovery` value of the wrong shape is logged
--- and that script's rules are ignored. The scripts reload with the Lua generation (hot reload).
+-- not exist, and discovery never stops for it. A `discovery` value of the wrong shape fails the
+-- Lua reload (validate, called by agentlens.policy.init), so the previous rules keep running;
+-- load() itself only logs and skips it. The scripts reload with the Lua generation (hot reload).
 --
 -- The item a rule sees (a copy): {key, source ("k8s" | "config"), name, protocol, url,
 -- card_path, team, tags = {...}, labels = {k = v}, annotations = {k = v}, namespace}.
@@ -116,6 +117,21 @@ function M.load(scripts)
     end
   end
   return { list = list, chunks = chunks }, problems
+end
+
+-- validate(scripts): raises "<file>: <problem>" for the first script whose `discovery` has the
+-- wrong shape. Called when a Lua generation is validated (with the policy rules), so such a
+-- script fails the reload -- check-config and the reload error show it -- and the previous
+-- rules keep running.
+function M.validate(scripts)
+  for _, script in ipairs(scripts or {}) do
+    if type(script) == "table" and type(script.exports) == "table" and script.exports.discovery ~= nil then
+      local _, why = check(script)
+      if why then
+        error(("%s: %s"):format(script.file, why), 0)
+      end
+    end
+  end
 end
 
 -- current() -> the rules of this Lua generation (loaded once per state).

@@ -20,9 +20,12 @@ function M.valid_permission(p)
     type(p) == "string" and ("%q"):format(p) or type(p))
 end
 
--- Loads and validates the operator rules of the generation's scripts; raises on a bad shape.
+-- Loads and validates the operator rules of the generation's scripts (policy rules, and the
+-- shape of discovery rules: agentlens.discovery.rules); raises on a bad shape.
 function M.init()
-  rules, sources = rules_mod.load(require "agentlens.scripts")
+  local scripts = require "agentlens.scripts"
+  rules, sources = rules_mod.load(scripts)
+  require("agentlens.discovery.rules").validate(scripts)
 end
 
 -- What a rule's `when` sees; a fresh copy per request, so a script cannot change the
