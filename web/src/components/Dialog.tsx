@@ -30,7 +30,12 @@ export function Dialog({
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     const node = ref.current;
-    const first = node?.querySelector<HTMLElement>("[autofocus], " + FOCUSABLE);
+    // data-autofocus marks the control to start on (React does not render the autofocus attribute).
+    // Otherwise the first control of the body (not the close button).
+    const first =
+      node?.querySelector<HTMLElement>("[data-autofocus]") ??
+      node?.querySelector<HTMLElement>(`.dialog-body :is(${FOCUSABLE})`) ??
+      node?.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? node)?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape" && !busyRef.current) {
@@ -115,7 +120,7 @@ export function ConfirmDialog({
           </p>
         ) : null}
         <div className="row end">
-          <button type="button" className="btn" onClick={onClose} disabled={busy} autoFocus>
+          <button type="button" className="btn" onClick={onClose} disabled={busy} data-autofocus>
             Cancel
           </button>
           <button
