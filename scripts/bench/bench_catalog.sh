@@ -28,6 +28,7 @@ for _v in "${!PG@}"; do
 	[[ $_v == PG_BIN ]] || unset "$_v"
 done
 unset _v
+PG_DIR= # lib.sh's: unset above with the rest, but bench_pg_stop reads it on every exit path
 
 DIALECTS=${BENCH_CATALOG_DIALECTS:-sqlite postgres}
 ENTRIES=${BENCH_CATALOG_ENTRIES:-10000}
