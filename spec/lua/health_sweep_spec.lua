@@ -247,6 +247,28 @@ describe("concurrent health sweep", function()
     assert.are.equal(25, tonumber(n))
   end)
 
+  it("counts a probe's latency from its own transfers, not the wait for the batch", function()
+    local up = assert(catalog.insert { protocol = "a2a", endpoint = "http://10.0.2.1:9000", display_name = "Up",
+      source = "push" })
+    local down = assert(catalog.insert { protocol = "a2a", endpoint = "http://10.0.2.2:9000", display_name = "Down",
+      source = "push" })
+    local time = require "agentlens.time"
+    local many = fake_many(function(r)
+      local t0 = time.monotonic()
+      repeat until time.monotonic() - t0 >= 0.03 -- every transfer of the wave takes 30 ms of wall clock
+      if r.url:find("10.0.2.2", 1, true) then
+        return { error = "timeout: no answer", code = "timeout" }
+      end
+      return ok_body(CARD, 7)
+    end)
+    assert.are.equal(2, run.sweep({ request_many = many, budget_ms = 60000 }).probed)
+    local function latency(id)
+      return tonumber(assert(db.query("SELECT latency_ms FROM catalog_probes WHERE entry_id = ?", id))[1].latency_ms)
+    end
+    assert.are.equal(7, latency(up))
+    assert.are.equal(5000, latency(down), "a timed-out transfer counts its whole timeout")
+  end)
+
   it("leaves deprecated entries out and stops at the time budget", function()
     for i = 1, 6 do
       assert(catalog.insert { protocol = "a2a", endpoint = ("http://10.0.1.%d:9000"):format(i),

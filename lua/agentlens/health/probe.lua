@@ -27,7 +27,9 @@
 -- epoch, taken when the probe started). opts: timeout_ms (default: the setting
 -- health.check_timeout), ssrf_guard (default true), card_path, etag, headers, request (replaces
 -- agentlens.httpc.request: a fake transport for specs, or agentlens.health.pool's batched one),
--- max_bytes (per response), listing, fetch_card / mcp (replacements for specs).
+-- max_bytes (per response), listing, batched (opts.request runs inside a concurrent batch: an
+-- A2A failure's latency counts the probe's own transfers), fetch_card / mcp (replacements for
+-- specs).
 local time = require "agentlens.time"
 
 local M = {}
@@ -100,15 +102,34 @@ local function probe_a2a(entry, opts, timeout_ms)
     return { ok = false, reason = "no probeable endpoint" }
   end
   local fetch = opts.fetch_card or require("agentlens.discovery.a2a_fetch").fetch_card
-  return fetch(url, {
+  local request, net_ms = opts.request, 0
+  if opts.batched and request then
+    -- inside a concurrent batch the wall clock includes the wait for the rest of the batch:
+    -- a failure's latency is the time of the probe's own transfers
+    local inner = request
+    request = function(req)
+      local resp, msg, code = inner(req)
+      if resp and tonumber(resp.duration_ms) then
+        net_ms = net_ms + resp.duration_ms
+      elseif code == "timeout" then
+        net_ms = net_ms + (tonumber(req.timeout_ms) or 0)
+      end
+      return resp, msg, code
+    end
+  end
+  local r = fetch(url, {
     timeout_ms = timeout_ms,
     card_path = opts.card_path or entry.card_path or meta.card_path,
     ssrf_guard = opts.ssrf_guard ~= false,
     etag = opts.etag,
     headers = opts.headers,
-    request = opts.request,
+    request = request,
     max_bytes = opts.max_bytes,
   })
+  if opts.batched and request and type(r) == "table" and not r.ok then
+    r.latency_ms = net_ms
+  end
+  return r
 end
 
 local function probe_mcp(entry, opts, timeout_ms)

@@ -116,7 +116,7 @@ function M.sweep(opts)
   local tasks = {}
   for i, e in ipairs(entries) do
     tasks[i] = function(request)
-      return probe.probe(e, { ssrf_guard = false, request = request, timeout_ms = timeout_ms,
+      return probe.probe(e, { ssrf_guard = false, request = request, batched = true, timeout_ms = timeout_ms,
         max_bytes = M.MAX_BYTES, max_pages = M.MAX_PAGES, listing = check_drift and e.protocol == "mcp" })
     end
   end
