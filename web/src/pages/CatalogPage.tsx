@@ -240,7 +240,7 @@ export function CatalogPage() {
             <>
               <p>No agents match the current filters.</p>
               <button type="button" className="btn" onClick={clear}>
-                Clear filters
+                Show all agents
               </button>
             </>
           ) : (

@@ -114,7 +114,8 @@ describe("catalog page", () => {
     const ue = userEvent.setup();
     const { location } = renderApp("/?protocol=mcp&sort=createdAt_desc");
     expect(await screen.findByText("No agents match the current filters.")).toBeInTheDocument();
-    await ue.click(screen.getAllByRole("button", { name: "Clear filters" })[0]!);
+    expect(screen.getByRole("button", { name: "Clear filters" })).toBeInTheDocument();
+    await ue.click(screen.getByRole("button", { name: "Show all agents" }));
     await waitFor(() => expect(location()).toBe("/?sort=createdAt_desc"));
     expect(await screen.findByRole("link", { name: "Agent 1" })).toBeInTheDocument();
   });
