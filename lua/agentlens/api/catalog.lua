@@ -553,24 +553,4 @@ function M.drift(req)
   return 200, { drift = out }
 end
 
--- GET /catalog/{id}/drift: the tool drift records of the entry, newest first
--- (agentlens.health.drift): {drift: [{at, source, added, removed, changed, toolsBefore,
--- toolsAfter}]}.
-function M.drift(req)
-  local e, status, body = load(req.params.id)
-  if not e then
-    return status, body
-  end
-  local rows, err, code = require("agentlens.health.drift").list(e.id)
-  if not rows then
-    return http_errors.db_failure(err, code)
-  end
-  local out = json.array()
-  for i, r in ipairs(rows) do
-    out[i] = { at = r.at, source = r.source, added = r.added, removed = r.removed, changed = r.changed,
-      toolsBefore = r.tools_before, toolsAfter = r.tools_after }
-  end
-  return 200, { drift = out }
-end
-
 return M
