@@ -65,8 +65,8 @@ demo: build
 	AGENTLENS_BIN=$(abspath $(BUILD_DIR))/agentlens scripts/demo.sh $(DEMO_ARGS)
 
 # C coverage (gcovr) of the unit, Lua and API suites in a --coverage build (atomic counters: the
-# server is multi-threaded), then the Lua specs under luacov when it is installed
-# (scripts/coverage.sh); reports in $(COV_BUILD_DIR)/coverage/.
+# server is multi-threaded), then the Lua specs under luacov, or spec/support/linecov.lua where
+# luacov is not installed (scripts/coverage.sh); reports in $(COV_BUILD_DIR)/coverage/.
 coverage: deps-test
 	cmake -S . -B $(COV_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DAGENTLENS_WERROR=ON \
 		-DCMAKE_C_FLAGS='--coverage -fprofile-update=atomic' -DCMAKE_EXE_LINKER_FLAGS=--coverage
