@@ -162,6 +162,39 @@ sources:
     }
   });
 
+  it('re-fetches at the source interval; a changed tool list is updated and recorded as drift', async () => {
+    const drifting = await startMock('mcp-server', 'drifting');
+    const file = configFile(`sources:
+  - name: drifting
+    type: mcp
+    url: ${drifting}/mcp
+    interval: 1s
+`);
+    const server = await startAuthServer({ args: ['--config', file] });
+    try {
+      const token = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
+      const [entry] = await eventually(async () => {
+        const list = await entries(server, token);
+        return list.length === 1 && list;
+      }, { timeoutMs: 20000, intervalMs: 200 });
+      assert.ok(!entry.capabilities.some((c) => c.name === 'brand_new_tool'));
+      await control(drifting, { tools: [{ name: 'brand_new_tool', description: 'appeared' }] });
+      const updated = await eventually(async () => {
+        const r = await api(server, 'GET', `/api/v1/catalog/${entry.id}`, { token });
+        return r.body.capabilities.some((c) => c.name === 'brand_new_tool') && r.body;
+      }, { timeoutMs: 15000, intervalMs: 200 });
+      assert.equal(updated.id, entry.id);
+      assert.deepEqual(updated.capabilities.filter((c) => c.kind === 'mcp.tool').map((c) => c.name), ['brand_new_tool']);
+      const drift = await eventually(async () => {
+        const r = await api(server, 'GET', `/api/v1/catalog/${entry.id}/drift`, { token });
+        return r.status === 200 && r.body.drift.find((d) => d.added.some((t) => t.name === 'brand_new_tool'));
+      }, { timeoutMs: 15000, intervalMs: 200 });
+      assert.ok(drift.removed.length >= 1, JSON.stringify(drift));
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('a source removed from the configuration goes offline, then away after the grace', async () => {
     const data = dir();
     const db = freshDatabaseEnv();
