@@ -35,20 +35,19 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const polite = toasts.filter((t) => t.kind !== "error");
   const urgent = toasts.filter((t) => t.kind === "error");
   const render = (t: Toast) => (
-    <div key={t.id} className={`toast toast-${t.kind}`} role={t.kind === "error" ? "alert" : undefined}>
+    <div key={t.id} className={`toast toast-${t.kind}`} role={t.kind === "error" ? "alert" : "status"}>
       <span>{t.text}</span>
       <button type="button" className="btn-icon" aria-label="Dismiss notification" onClick={() => dismiss(t.id)}>
         ×
       </button>
     </div>
   );
-  // The polite region exists before anything is put in it (so screen readers announce additions);
-  // an error toast is an alert of its own.
+  // Each toast is a live region of its own: a status (polite) or, for errors, an alert.
   return (
     <ToastContext.Provider value={api}>
       {children}
       <section className="toasts" aria-label="Notifications">
-        <div aria-live="polite">{polite.map(render)}</div>
+        <div>{polite.map(render)}</div>
         <div>{urgent.map(render)}</div>
       </section>
     </ToastContext.Provider>

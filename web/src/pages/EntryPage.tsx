@@ -570,7 +570,7 @@ function Actions({ e }: { e: CatalogEntry }) {
               it. This cannot be undone.
             </p>
           }
-          confirmLabel="Delete entry"
+          confirmLabel="Delete"
           busy={del.isPending}
           error={del.isError ? errorMessage(del.error) : null}
           onClose={() => {

@@ -495,7 +495,7 @@ function RolesTab() {
 // ---- My account --------------------------------------------------------------------------
 
 function AccountTab() {
-  const { user, sessionEnded } = useAuth();
+  const { user, login, sessionEnded } = useAuth();
   const qc = useQueryClient();
   const toast = useToast();
   const [profile, setProfile] = useState({ display_name: user?.display_name ?? "", email: user?.email ?? "" });
@@ -520,7 +520,17 @@ function AccountTab() {
         body: { current_password: pw.current, new_password: pw.next },
         noAuthRedirect: true,
       }),
-    onSuccess: () => sessionEnded("Password changed. Sign in with your new password."),
+    // The server ends every session of the user; sign in again with the new password at once,
+    // so only the other sessions end.
+    onSuccess: async () => {
+      try {
+        await login(user!.username, pw.next);
+        setPw({ current: "", next: "", confirm: "" });
+        toast.success("Password changed. Your other sessions were signed out.");
+      } catch {
+        sessionEnded("Password changed. Sign in with your new password.");
+      }
+    },
   });
   if (!user) return null;
   const perrs = fieldErrors(saveProfile.error);

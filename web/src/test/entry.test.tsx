@@ -65,7 +65,7 @@ describe("entry page", () => {
     await ue.click(within(dialog).getByRole("button", { name: "Cancel" }));
     expect(screen.queryByRole("dialog")).toBeNull();
     await ue.click(screen.getByRole("button", { name: "Delete" }));
-    await ue.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete entry" }));
+    await ue.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete" }));
     await waitFor(() => expect(location()).toBe("/"));
     expect(fake.find("DELETE", "/api/v1/catalog/e1")).toHaveLength(1);
     expect(await screen.findByText("Deleted Translation Agent")).toBeInTheDocument();
@@ -76,7 +76,7 @@ describe("entry page", () => {
     const ue = userEvent.setup();
     renderApp("/catalog/e1");
     await ue.click(await screen.findByRole("button", { name: "Delete" }));
-    await ue.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete entry" }));
+    await ue.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete" }));
     expect(await within(screen.getByRole("dialog")).findByRole("alert")).toHaveTextContent("insufficient permissions");
   });
 

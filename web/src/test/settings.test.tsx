@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { getToken } from "../api/client";
 import type { Setting, User } from "../api/types";
 import { ALL_PERMISSIONS, fakeApi, renderApp, role, user, viewer } from "./util";
 
@@ -129,8 +130,14 @@ describe("settings", () => {
     expect(within(dialog).getAllByText("password must contain a digit")).toHaveLength(2);
   });
 
-  it("changes the password, then asks to sign in again", async () => {
-    const fake = api(user(), { "PUT /api/v1/auth/password": { body: { message: "password changed" } } });
+  it("changes the password and signs in again with it, keeping the user on the page", async () => {
+    const fake = api(user(), {
+      "PUT /api/v1/auth/password": { body: { message: "password changed" } },
+      "POST /api/v1/auth/login": (req) => {
+        const b = JSON.parse(req.body ?? "{}") as { username: string; password: string };
+        return b.password === "New-Pass-456!" ? { body: { token: "fresh", user: user() } } : { status: 401, body: { error: "invalid credentials" } };
+      },
+    });
     const ue = userEvent.setup();
     const { location } = renderApp("/settings/account");
     await ue.type(await screen.findByLabelText("Current password"), "Old-Pass-123!");
@@ -142,11 +149,29 @@ describe("settings", () => {
     await ue.clear(screen.getByLabelText("Confirm new password"));
     await ue.type(screen.getByLabelText("Confirm new password"), "New-Pass-456!");
     await ue.click(screen.getByRole("button", { name: "Change password" }));
-    await waitFor(() => expect(location()).toBe("/login"));
+    expect(await screen.findByText("Password changed. Your other sessions were signed out.")).toBeInTheDocument();
     expect(JSON.parse(fake.find("PUT", "/api/v1/auth/password")[0]!.body!)).toEqual({
       current_password: "Old-Pass-123!",
       new_password: "New-Pass-456!",
     });
+    expect(JSON.parse(fake.find("POST", "/api/v1/auth/login")[0]!.body!)).toEqual({ username: "admin", password: "New-Pass-456!" });
+    expect(getToken()).toBe("fresh");
+    expect(location()).toBe("/settings/account");
+    expect(screen.getByLabelText("Current password")).toHaveValue("");
+  });
+
+  it("asks to sign in again when the new session cannot be opened", async () => {
+    api(user(), {
+      "PUT /api/v1/auth/password": { body: { message: "password changed" } },
+      "POST /api/v1/auth/login": { status: 423, body: { error: "account is locked, try again later" } },
+    });
+    const ue = userEvent.setup();
+    const { location } = renderApp("/settings/account");
+    await ue.type(await screen.findByLabelText("Current password"), "Old-Pass-123!");
+    await ue.type(screen.getByLabelText(/^New password/), "New-Pass-456!");
+    await ue.type(screen.getByLabelText("Confirm new password"), "New-Pass-456!");
+    await ue.click(screen.getByRole("button", { name: "Change password" }));
+    await waitFor(() => expect(location()).toBe("/login"));
     expect(await screen.findByText("Password changed. Sign in with your new password.")).toBeInTheDocument();
   });
 
