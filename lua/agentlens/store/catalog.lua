@@ -421,19 +421,21 @@ function M.list_order(f, known_total)
   local n = #args
   args[n + 1], args[n + 2] = limit, offset
   -- The page is ordered and cut on narrow rows (ids and sort keys); the entries are read by id
-  -- afterwards. A search ranks every match anyway, so its total comes from the same pass (a
-  -- window count) instead of a second evaluation of the text query; a plain list walks an index
-  -- for the page and counts separately.
+  -- afterwards. On PostgreSQL a search ranks every match anyway, so its total comes from the
+  -- same pass (a window count: 26 ms instead of 23 + 19 ms for a broad term over 10k entries);
+  -- on SQLite the window materializes every match and costs more than a second, FTS-only count
+  -- (18-30 ms against 8-18 + 2-3 ms), and a plain list walks an index for the page, so those
+  -- count separately.
   local page, err, code
-  if q and not known_total then
+  if q and not known_total and pg() then
     page, err, code = db.query("SELECT e.id AS id, " .. rank .. ", count(*) OVER () AS total" .. base
       .. " ORDER BY " .. SORTS[sort] .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
     if not page then
       return nil, err, code
     end
   else
-    page, err, code = db.query("SELECT e.id AS id" .. base .. " ORDER BY " .. SORTS[sort] .. " LIMIT ? OFFSET ?",
-      unpack(args, 1, n + 2))
+    page, err, code = db.query("SELECT e.id AS id, " .. rank .. base .. " ORDER BY " .. SORTS[sort]
+      .. " LIMIT ? OFFSET ?", unpack(args, 1, n + 2))
     if not page then
       return nil, err, code
     end
