@@ -195,7 +195,52 @@ sources:
     }
   });
 
-  it('a source removed from the configuration goes offline, then away after the grace', async () => {
+  it('reads sources again when the configuration file changes; a removed one goes offline, then away', async () => {
+    const text = (extra) => `discovery:
+  removal_grace: 3s
+sources:
+  - name: keep
+    type: a2a
+    url: ${m.cards}
+    headers: {X-Api-Key: c4rds}
+${extra}`;
+    const file = configFile(text(`  - name: drop
+    type: mcp
+    url: ${m.tools}/mcp
+    headers: {X-Api-Key: t00ls}
+`));
+    const server = await startAuthServer({ args: ['--config', file] });
+    try {
+      const token = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
+      assert.equal((await api(server, 'PUT', '/api/v1/settings', { token, body: { 'health.check_enabled': false } })).status, 200);
+      const items = await eventually(async () => {
+        const list = await entries(server, token);
+        return list.length === 2 && list;
+      }, { timeoutMs: 20000, intervalMs: 200 });
+      const dropId = items.find((e) => e.protocol === 'mcp').id;
+
+      // an invalid file is refused: logged, and the sources stay as they were
+      writeFileSync(file, text('  - {name: bad, type: grpc, url: "http://x"}\n'));
+      const refused = await server.waitForLog((e) => e.msg === 'configuration file changed but is invalid; the previous sources stay', 15000);
+      assert.match(refused.error, /sources\[1\]\.type: "grpc" is not one of a2a, mcp/);
+      assert.notEqual((await api(server, 'GET', `/api/v1/catalog/${dropId}`, { token })).body.status, 'offline');
+
+      writeFileSync(file, text(''));
+      await server.waitForLog((e) => e.msg === 'configuration file changed: sources read again' && e.sources === 1, 15000);
+      const gone = await eventually(async () => {
+        const r = await api(server, 'GET', `/api/v1/catalog/${dropId}`, { token });
+        return r.status === 200 && r.body.status === 'offline' && r.body;
+      }, { timeoutMs: 15000, intervalMs: 100 });
+      assert.equal(gone.health.lastError, 'removed from its discovery source');
+      await eventually(async () => (await api(server, 'GET', `/api/v1/catalog/${dropId}`, { token })).status === 404,
+        { timeoutMs: 30000, intervalMs: 200 });
+      assert.deepEqual((await entries(server, token)).map((e) => e.display_name), ['cards']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a source removed from the configuration before a restart goes offline, then away after the grace', async () => {
     const data = dir();
     const db = freshDatabaseEnv();
     const both = configFile(`sources:

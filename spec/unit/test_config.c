@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the configuration loader and its option table (src/core/config*.c). */
 #include <ctype.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -600,6 +603,60 @@ static void test_sources_errors(void **state)
 	teardown(NULL);
 }
 
+/* Rewrites the file at path and moves its modification time on, so a change is seen even
+ * within one clock tick. */
+static void rewrite(const char *path, const char *text, int step)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	fclose(f);
+	struct timespec times[2] = {{.tv_sec = 1000000000 + step}, {.tv_sec = 1000000000 + step}};
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static void test_sources_read_again_when_the_file_changes(void **state)
+{
+	struct al_config cfg;
+	struct al_config_source_view v, held;
+	char err[512];
+	const char *path = yaml("sources:\n  - {name: a, type: a2a, url: \"http://a\"}\n");
+
+	load_ok(&cfg, path, no_env, 0, NULL);
+	assert_int_equal(al_config_sources_acquire(&cfg, &v, err, sizeof err), 0);
+	assert_int_equal(v.n, 1);
+	assert_ptr_equal(v.items, cfg.sources);
+	al_config_sources_release(&v);
+	assert_int_equal(al_config_sources_acquire(&cfg, &held, err, sizeof err), 0); /* unchanged */
+	assert_ptr_equal(held.items, cfg.sources);
+
+	rewrite(path, "sources:\n  - {name: b, type: mcp, url: \"http://b/mcp\"}\n  - {name: c, type: a2a, url: \"http://c\"}\n", 1);
+	assert_int_equal(al_config_sources_acquire(&cfg, &v, err, sizeof err), 1);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.items[0].name, "b");
+	assert_int_equal(v.items[0].type, AL_SOURCE_MCP);
+	assert_string_equal(held.items[0].name, "a"); /* an earlier view stays valid */
+	al_config_sources_release(&held);
+	al_config_sources_release(&v);
+
+	rewrite(path, "sources:\n  - {name: d, type: grpc, url: \"http://d\"}\n", 2);
+	assert_int_equal(al_config_sources_acquire(&cfg, &v, err, sizeof err), -1);
+	assert_non_null(strstr(err, "sources[0].type: \"grpc\" is not one of a2a, mcp"));
+	assert_int_equal(v.n, 2); /* the previous sources stay */
+	assert_string_equal(v.items[1].name, "c");
+	al_config_sources_release(&v);
+	assert_int_equal(al_config_sources_acquire(&cfg, &v, err, sizeof err), 0); /* reported once */
+	assert_int_equal(v.n, 2);
+	al_config_sources_release(&v);
+
+	rewrite(path, "port: 1\n", 3);
+	assert_int_equal(al_config_sources_acquire(&cfg, &v, err, sizeof err), 1);
+	assert_int_equal(v.n, 0);
+	al_config_sources_release(&v);
+	al_config_free(&cfg);
+	teardown(NULL);
+}
+
 static void test_yaml_syntax_errors(void **state)
 {
 	/* reported before anything else in the file, with libyaml's line and column */
@@ -714,6 +771,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_yaml_syntax_errors, teardown),
 		cmocka_unit_test_teardown(test_sources_parse, teardown),
 		cmocka_unit_test_teardown(test_sources_errors, teardown),
+		cmocka_unit_test_teardown(test_sources_read_again_when_the_file_changes, teardown),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_flag_errors),
 		cmocka_unit_test(test_help_and_reference_list_every_option),

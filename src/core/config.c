@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "core/buf.h"
@@ -776,6 +778,95 @@ static bool resolve_source_tokens(struct al_config *cfg, char *const *envp, stru
 		s->headers[s->nheaders++] = (struct al_config_source_header){.name = name, .value = value};
 	}
 	return true;
+}
+
+/* ---- sources read again when the file changes ----------------------------------------- */
+
+struct reloaded_sources {
+	struct al_config cfg; /* a whole configuration; only its sources are used */
+	int refs;	      /* guarded by src_reload.lock; "current" holds one */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	char *path; /* the file the stamp below belongs to */
+	bool known;
+	struct stat st;
+	struct reloaded_sources *current; /* NULL: the start-up configuration's sources */
+} src_reload = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void reloaded_release_locked(struct reloaded_sources *r)
+{
+	if (r && --r->refs == 0) {
+		al_config_free(&r->cfg);
+		free(r);
+	}
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* view is the caller's; the reference it receives is released with al_config_sources_release. */
+int al_config_sources_acquire(const struct al_config *cfg, struct al_config_source_view *view, char *err,
+			      size_t errlen)
+{
+	int rc = 0;
+	struct stat st;
+
+	pthread_mutex_lock(&src_reload.lock);
+	if (cfg->source_file && (!src_reload.path || strcmp(src_reload.path, cfg->source_file) != 0)) {
+		char *path = strdup(cfg->source_file);
+		if (path) {
+			free(src_reload.path);
+			src_reload.path = path;
+			src_reload.known = false;
+			reloaded_release_locked(src_reload.current);
+			src_reload.current = NULL;
+		}
+	}
+	if (cfg->source_file && src_reload.path && stat(cfg->source_file, &st) == 0) {
+		if (!src_reload.known) {
+			src_reload.st = st;
+			src_reload.known = true;
+		} else if (!same_file_state(&st, &src_reload.st)) {
+			src_reload.st = st; /* a bad file is reported once per change */
+			struct reloaded_sources *fresh = calloc(1, sizeof *fresh);
+			struct al_config_error e = {{0}};
+			if (fresh && al_config_load(&fresh->cfg, cfg->source_file, environ, 0, NULL, &e)) {
+				fresh->refs = 1;
+				reloaded_release_locked(src_reload.current);
+				src_reload.current = fresh;
+				rc = 1;
+			} else {
+				snprintf(err, errlen, "%s", fresh ? e.message : "out of memory");
+				free(fresh); /* al_config_load freed what it had filled */
+				rc = -1;
+			}
+		}
+	}
+	if (src_reload.current) {
+		src_reload.current->refs++;
+		*view = (struct al_config_source_view){
+			.items = src_reload.current->cfg.sources,
+			.n = src_reload.current->cfg.nsources,
+			.ref = src_reload.current,
+		};
+	} else {
+		*view = (struct al_config_source_view){.items = cfg->sources, .n = cfg->nsources};
+	}
+	pthread_mutex_unlock(&src_reload.lock);
+	return rc;
+}
+
+void al_config_sources_release(struct al_config_source_view *view)
+{
+	pthread_mutex_lock(&src_reload.lock);
+	reloaded_release_locked(view->ref);
+	pthread_mutex_unlock(&src_reload.lock);
+	*view = (struct al_config_source_view){0};
 }
 
 /* Reads the whole stream once without applying anything, so that a syntax error is reported

@@ -149,6 +149,21 @@ bool al_config_load(struct al_config *cfg, const char *yaml_path, char *const *e
 bool al_config_defaults(struct al_config *cfg, struct al_config_error *err);
 void al_config_free(struct al_config *cfg);
 
+/* The static sources in effect: those of the configuration loaded at start-up until its YAML
+ * file changes, then the ones read from the changed file (only `sources:` is taken; every other
+ * option keeps its start-up value). A view holds a reference; release it. */
+struct al_config_source_view {
+	const struct al_config_source *items;
+	size_t n;
+	void *ref; /* NULL: the start-up configuration's own list */
+};
+/* Fills view (thread-safe). Returns 1 when the file changed and its sources were read again, 0
+ * when nothing changed, -1 when the file changed but is invalid (err set; the previous sources
+ * stay, and the same change is not reported twice). cfg is the start-up configuration. */
+int al_config_sources_acquire(const struct al_config *cfg, struct al_config_source_view *view, char *err,
+			      size_t errlen);
+void al_config_sources_release(struct al_config_source_view *view);
+
 /* Finds an option by YAML key; NULL when unknown. */
 const struct al_option *al_config_option(const char *key);
 /* Renders the value of opt in cfg as a user would write it (durations as "30s"). */

@@ -59,15 +59,28 @@ static int l_keys(lua_State *L)
 
 /* config.sources() -> a fresh array of {name, type = "a2a"|"mcp", url, team?, tags = {...},
  * headers = {name = value} (with Authorization when auth is set), auth = {type, token_env}?,
- * interval_ms?} for the `sources:` of the YAML file. */
+ * interval_ms?} for the `sources:` of the YAML file; when the file has changed since, the
+ * sources are read from it again (al_config_sources_acquire; an invalid file is logged and the
+ * previous sources stay). */
 static int l_sources(lua_State *L)
 {
 	if (!al_lua_config)
 		return luaL_error(L, "config.sources: no configuration loaded");
-	const struct al_config *cfg = al_lua_config;
-	lua_createtable(L, (int)cfg->nsources, 0);
-	for (size_t i = 0; i < cfg->nsources; i++) {
-		const struct al_config_source *s = &cfg->sources[i];
+	struct al_config_source_view view;
+	char err[512] = "";
+	int changed = al_config_sources_acquire(al_lua_config, &view, err, sizeof err);
+	if (changed > 0) {
+		const struct al_log_field f[] = {AL_LSTR("file", al_lua_config->source_file),
+						 AL_LINT("sources", view.n)};
+		al_log_fields(AL_LOG_INFO, "configuration file changed: sources read again", f, 2);
+	} else if (changed < 0) {
+		const struct al_log_field f[] = {AL_LSTR("file", al_lua_config->source_file), AL_LSTR("error", err)};
+		al_log_fields(AL_LOG_ERROR, "configuration file changed but is invalid; the previous sources stay", f, 2);
+	}
+	/* a memory error below raises and keeps the view's reference: a leak, never a deadlock */
+	lua_createtable(L, (int)view.n, 0);
+	for (size_t i = 0; i < view.n; i++) {
+		const struct al_config_source *s = &view.items[i];
 		lua_createtable(L, 0, 8);
 		lua_pushstring(L, s->name);
 		lua_setfield(L, -2, "name");
@@ -105,6 +118,7 @@ static int l_sources(lua_State *L)
 		}
 		lua_rawseti(L, -2, (int)i + 1);
 	}
+	al_config_sources_release(&view);
 	return 1;
 }
 
