@@ -34,7 +34,6 @@ import { usePageTitle } from "../lib/hooks";
 
 const TABS = [
   { id: "overview", label: "Overview" },
-  { id: "capabilities", label: "Capabilities" },
   { id: "auth", label: "Authentication" },
   { id: "health", label: "Health" },
   { id: "drift", label: "Tool drift" },
@@ -595,6 +594,7 @@ export default function EntryPage() {
   const { id = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const entry = useEntry(id);
+  // The capabilities are part of the overview (`?tab=capabilities` is kept as its alias).
   const tab = TABS.some((t) => t.id === params.get("tab")) ? params.get("tab")! : "overview";
   usePageTitle(entry.data?.display_name ?? "Entry");
 
@@ -637,8 +637,12 @@ export default function EntryPage() {
           setParams(next, { replace: true });
         }}
       >
-        {tab === "overview" ? <Overview e={e} /> : null}
-        {tab === "capabilities" ? <Capabilities e={e} /> : null}
+        {tab === "overview" ? (
+          <div className="stack">
+            <Overview e={e} />
+            <Capabilities e={e} />
+          </div>
+        ) : null}
         {tab === "auth" ? <Authentication e={e} /> : null}
         {tab === "health" ? <Health id={e.id} /> : null}
         {tab === "drift" ? <Drift e={e} /> : null}

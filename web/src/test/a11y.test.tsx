@@ -32,10 +32,10 @@ describe("keyboard and landmarks", () => {
     expect(overview).toHaveAttribute("aria-selected", "true");
     overview.focus();
     await ue.keyboard("{ArrowRight}");
-    const caps = screen.getByRole("tab", { name: "Capabilities" });
-    expect(caps).toHaveFocus();
-    expect(caps).toHaveAttribute("aria-selected", "true");
-    await waitFor(() => expect(location()).toBe("/catalog/e1?tab=capabilities"));
+    const auth = screen.getByRole("tab", { name: "Authentication" });
+    expect(auth).toHaveFocus();
+    expect(auth).toHaveAttribute("aria-selected", "true");
+    await waitFor(() => expect(location()).toBe("/catalog/e1?tab=auth"));
     await ue.keyboard("{End}");
     expect(screen.getByRole("tab", { name: "Raw card" })).toHaveFocus();
     await ue.keyboard("{Home}");

@@ -102,7 +102,7 @@ describe("entry page", () => {
   it("lists capabilities with their schemas and the authentication of the card", async () => {
     api(viewer());
     const ue = userEvent.setup();
-    renderApp("/catalog/e1?tab=capabilities");
+    renderApp("/catalog/e1");
     expect(await screen.findByRole("heading", { name: "Skills (1)" })).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Tools (1)" })).toBeInTheDocument();
     expect(screen.getByText("Input schema")).toBeInTheDocument();
