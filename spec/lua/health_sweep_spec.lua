@@ -282,5 +282,13 @@ describe("concurrent health sweep", function()
     local spent = run.sweep { request_many = many, budget_ms = 0 }
     assert.are.equal(0, spent.probed)
     assert.are.equal(5, spent.skipped)
+    local calls = 0
+    local stopped = run.sweep { request_many = many, budget_ms = 60000, should_stop = function()
+      calls = calls + 1
+      return calls > 2
+    end }
+    assert.are.equal(2, stopped.probed)
+    assert.are.equal(3, stopped.skipped)
+    assert.is_true(stopped.stopped)
   end)
 end)

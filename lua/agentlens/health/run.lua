@@ -21,6 +21,9 @@
 -- time budget is spent (opts.budget_ms, default 80 % of health.check_interval); the entries left
 -- over are the least recently probed ones at the next round, so every entry is probed in turn.
 --
+-- opts.should_stop (the job's ctx.should_stop): checked before each probe starts; once true no
+-- probe starts and the sweep ends after the requests in flight (at most one probe timeout).
+--
 -- MCP entries are probed with the full listing (handshake, tools/resources/prompts) at every
 -- sweep, so a change of tools is seen within one interval and recorded by
 -- agentlens.health.drift (opts.drift = false turns it off). On-demand probes (probe_entry) only
@@ -104,7 +107,7 @@ function M.sweep(opts)
   local concurrency = tonumber(opts.concurrency) or tonumber(setting("health.check_concurrency", 64)) or 64
   local timeout_ms = (tonumber(setting("health.check_timeout", 5)) or 5) * 1000
   local check_drift = opts.drift ~= false
-  local probed, failed_writes, over_budget, write_s = 0, 0, false, 0
+  local probed, failed_writes, over_budget, write_s, stopped = 0, 0, false, 0, false
   -- Catalog response caches learn about new health data every TOUCH_EVERY seconds and at the
   -- end of the sweep (state changes at once), not after every probe.
   local touched = started
@@ -160,6 +163,10 @@ function M.sweep(opts)
     concurrency = concurrency,
     request_many = opts.request_many,
     should_start = function()
+      if opts.should_stop and opts.should_stop() then
+        stopped = true
+        return false
+      end
       if (time.monotonic() - started) * 1000 >= budget_ms then
         over_budget = true
         return false
@@ -177,10 +184,11 @@ function M.sweep(opts)
     log.warn("health sweep: time budget spent; the rest waits for the next round", { probed = probed, left = skipped })
   end
   log.info("health sweep finished", { probed = probed, skipped = skipped, concurrency = concurrency,
-    duration_ms = duration_ms, waves = stats.waves, write_ms = math.floor(write_s * 1000 + 0.5),
+    duration_ms = duration_ms, waves = stats.waves, stopped = stopped or nil,
+    write_ms = math.floor(write_s * 1000 + 0.5),
     http_ms = math.floor(stats.wave_s * 1000 + 0.5) })
   return { probed = probed, skipped = skipped, failed = failed_writes, duration_ms = duration_ms,
-    concurrency = concurrency, waves = stats.waves }
+    concurrency = concurrency, waves = stats.waves, stopped = stopped }
 end
 
 return M
