@@ -165,13 +165,24 @@ struct looper {
 	atomic_bool quit;     /* asked to end: the job was removed or disabled, or the process stops */
 	atomic_bool finished; /* the thread has ended: join it */
 	_Atomic uint64_t gen; /* the published generation when the current run started */
+	_Atomic uint64_t term; /* the leadership term when the current run started */
 };
 
+static uint64_t current_term(void)
+{
+	pthread_mutex_lock(&J.mu);
+	uint64_t term = J.term;
+	pthread_mutex_unlock(&J.mu);
+	return term;
+}
+
+/* A leadership lost and won back between two looks (the elector re-locks at once when nobody else
+ * took the lock) is a new term: the run stops too, as another replica may have led meanwhile. */
 static bool looper_should_stop(void *ud)
 {
 	struct looper *lp = ud;
 	return atomic_load(&lp->quit) || stopping() || !al_jobs_is_leader() ||
-	       al_generation_current_id() != atomic_load(&lp->gen);
+	       al_generation_current_id() != atomic_load(&lp->gen) || current_term() != atomic_load(&lp->term);
 }
 
 /* Index of the loop job called name in r, or -1. */
@@ -207,6 +218,7 @@ static void *looper_main(void *arg)
 	while (r && !atomic_load(&lp->quit) && !stopping() && al_jobs_is_leader()) {
 		/* read before the state is built: a reload during the build stops the run at once */
 		atomic_store(&lp->gen, al_generation_current_id());
+		atomic_store(&lp->term, current_term());
 		bool changed;
 		al_job_runner_sync(r, &changed);
 		long i = find_loop(r, lp->name);
