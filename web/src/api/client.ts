@@ -51,6 +51,19 @@ export function getToken(): string | null {
   return token;
 }
 
+/** The `iat` and `exp` claims of a JWT (seconds), without checking it (the server does). */
+export function tokenTimes(t: string): { iat: number; exp: number } | null {
+  const part = t.split(".")[1];
+  if (!part) return null;
+  try {
+    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
+    const claims = JSON.parse(json) as { iat?: unknown; exp?: unknown };
+    return typeof claims.iat === "number" && typeof claims.exp === "number" ? { iat: claims.iat, exp: claims.exp } : null;
+  } catch {
+    return null;
+  }
+}
+
 type UnauthorizedListener = (err: ApiError) => void;
 const unauthorizedListeners = new Set<UnauthorizedListener>();
 

@@ -2,7 +2,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Navigate, useLocation, useNavigate } from "react-router";
-import { ApiError, onUnauthorized, request, setToken } from "../api/client";
+import { ApiError, getToken, onUnauthorized, request, setToken, tokenTimes } from "../api/client";
 import type { User } from "../api/types";
 import { Spinner } from "../components/Spinner";
 
@@ -21,6 +21,7 @@ export interface AuthState {
 const AuthContext = createContext<AuthState | null>(null);
 
 export const ME_KEY = ["me"] as const;
+const REFRESH_CHECK_MS = 5 * 60_000;
 
 async function fetchMe(): Promise<User | null> {
   try {
@@ -60,6 +61,29 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       qc.setQueryData(ME_KEY, null);
     });
   }, [qc]);
+
+  // Keep a long-open tab signed in: past half of its lifetime, trade the token for a new one
+  // (same session; the server refuses beyond the session's absolute end, and the 401 then
+  // leads to the login page).
+  const userId = me.data?.id;
+  useEffect(() => {
+    if (!userId) return;
+    const check = () => {
+      const t = getToken();
+      const times = t ? tokenTimes(t) : null;
+      if (!times || Date.now() / 1000 < times.iat + (times.exp - times.iat) / 2) return;
+      request<{ token: string }>("/auth/refresh", { method: "POST" })
+        .then((r) => {
+          if (getToken() === t && typeof r.data?.token === "string") setToken(r.data.token);
+        })
+        .catch(() => {
+          /* a 401 is handled by the listener; anything else: try again at the next check */
+        });
+    };
+    check();
+    const id = window.setInterval(check, REFRESH_CHECK_MS);
+    return () => window.clearInterval(id);
+  }, [userId]);
 
   const login = useCallback(
     async (username: string, password: string) => {

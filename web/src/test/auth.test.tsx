@@ -113,3 +113,37 @@ describe("login", () => {
     expect(loginPath("/settings/users", "")).toBe("/login?next=%2Fsettings%2Fusers");
   });
 });
+
+function jwt(claims: Record<string, number>): string {
+  const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `${b64({ alg: "HS256" })}.${b64(claims)}.sig`;
+}
+
+describe("token refresh", () => {
+  it("trades a token past half its lifetime for a new one", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    setToken(jwt({ iat: now - 20 * 3600, exp: now + 4 * 3600 }));
+    const fake = fakeApi({
+      "GET /api/v1/auth/me": { body: user() },
+      "GET /api/v1/capabilities": { body: { total: 0, items: [] } },
+      "POST /api/v1/auth/refresh": { body: { token: "renewed" } },
+    });
+    renderApp("/capabilities");
+    await waitFor(() => expect(getToken()).toBe("renewed"));
+    expect(fake.find("POST", "/api/v1/auth/refresh")).toHaveLength(1);
+  });
+
+  it("leaves a young token alone", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const young = jwt({ iat: now - 60, exp: now + 24 * 3600 });
+    setToken(young);
+    const fake = fakeApi({
+      "GET /api/v1/auth/me": { body: user() },
+      "GET /api/v1/capabilities": { body: { total: 0, items: [] } },
+    });
+    renderApp("/capabilities");
+    await screen.findByRole("heading", { name: "Capabilities" });
+    expect(fake.find("POST", "/api/v1/auth/refresh")).toHaveLength(0);
+    expect(getToken()).toBe(young);
+  });
+});
