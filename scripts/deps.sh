@@ -23,7 +23,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
 	libcmocka-dev lua-busted lua-check
-	postgresql-15 sqlite3 curl jq
+	postgresql-15 sqlite3 curl jq openssl
 	chromium
 	bats bats-assert bats-support bats-file
 	shellcheck yamllint gcovr
