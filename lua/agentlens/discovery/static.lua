@@ -3,8 +3,9 @@
 -- the sources operator scripts add (discovery.sources() in agentlens.discovery.rules), synced
 -- into the catalog by the "discovery" background job (lua/agentlens/jobs.lua).
 --
---   items() -> list of sync items {key = "config/<name>", protocol, url, headers, team, tags,
---              labels, name, interval_ms?, origin = "config" | <script file>}
+--   items([opts]) -> list of sync items {key = "config/<name>", protocol, url, headers, team,
+--              tags, labels, name, interval_ms?, origin = "config" | <script file>}; script
+--              sources are asked for every SCRIPT_SOURCES_EVERY (5) seconds
 --   round([opts]) -> {synced, failed, gone, deleted}
 --     Syncs every source that is due (never synced by this Lua state, or its interval --
 --     its own `interval`, else discovery.interval -- has passed) in one concurrent batch
@@ -27,8 +28,10 @@ M.SOURCE = "config"
 M.FETCH_TIMEOUT_MS = 10000
 M.CONCURRENCY = 16
 M.HOUSEKEEPING_EVERY = 5
+M.SCRIPT_SOURCES_EVERY = 5
 
 local last_sync = {} -- key -> monotonic seconds of the last sync in this state
+local script_sources, script_sources_at -- rules.sources(), asked again every SCRIPT_SOURCES_EVERY s
 local last_housekeeping
 local last_keys -- the configured key set seen by the last housekeeping, as a sorted string
 
@@ -42,6 +45,10 @@ local function config_sources()
 end
 
 function M.items(opts)
+  local now = opts and opts.now or time.monotonic()
+  if not script_sources or now - script_sources_at >= M.SCRIPT_SOURCES_EVERY or now < script_sources_at then
+    script_sources, script_sources_at = rules.sources(), now
+  end
   local out, seen = {}, {}
   for _, s in ipairs(opts and opts.config_sources or config_sources()) do
     local key = "config/" .. s.name
@@ -49,7 +56,7 @@ function M.items(opts)
     out[#out + 1] = { key = key, name = s.name, protocol = s.type, url = s.url, headers = s.headers,
       team = s.team, tags = s.tags, labels = {}, interval_ms = s.interval_ms, origin = "config" }
   end
-  for _, s in ipairs(rules.sources()) do
+  for _, s in ipairs(script_sources) do
     local key = "config/" .. s.name
     if seen[key] then
       log.warn("discovery: a script source has the name of another source; ignored",
@@ -139,7 +146,7 @@ end
 
 -- reset(): forgets the sync times of this state (specs).
 function M.reset()
-  last_sync, last_housekeeping, last_keys = {}, nil, nil
+  last_sync, last_housekeeping, last_keys, script_sources, script_sources_at = {}, nil, nil, nil, nil
 end
 
 return M
