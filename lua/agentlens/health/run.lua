@@ -15,7 +15,9 @@
 -- Concurrency: a sweep probes the due entries (least recently probed first, never probed first;
 -- at most opts.limit, M.SWEEP_LIMIT) concurrently through agentlens.health.pool: one curl multi
 -- handle with health.check_concurrency transfers in flight, each request with its own timeout
--- (health.check_timeout) and size cap (M.MAX_BYTES). The results of each wave are written in one
+-- (health.check_timeout) and size cap (M.MAX_CARD_BYTES for an A2A card, M.MAX_BYTES for an MCP
+-- response); health.check_concurrency * M.WINDOW_FACTOR probes are alive at once, so memory is
+-- bounded by that many capped responses. The results of each wave are written in one
 -- transaction (store.record_many) and catalog caches are invalidated every M.TOUCH_EVERY seconds
 -- and when a state changes, not after every probe. The sweep stops starting new probes once its
 -- time budget is spent (opts.budget_ms, default 80 % of health.check_interval); the entries left
@@ -40,7 +42,9 @@ local M = {}
 
 M.SWEEP_LIMIT = 20000
 M.TOUCH_EVERY = 5 -- seconds
-M.MAX_BYTES = 1024 * 1024 -- per probe response (an A2A card, an MCP page)
+M.MAX_BYTES = 1024 * 1024 -- per MCP response (one page of a list)
+M.MAX_CARD_BYTES = 256 * 1024 -- per A2A card (the catalog keeps no larger raw card)
+M.WINDOW_FACTOR = 4 -- probes alive per transfer slot (agentlens.health.pool window)
 M.MAX_PAGES = 10 -- per MCP list during a sweep
 
 local function setting(key, default)
@@ -120,7 +124,8 @@ function M.sweep(opts)
   for i, e in ipairs(entries) do
     tasks[i] = function(request)
       return probe.probe(e, { ssrf_guard = false, request = request, batched = true, timeout_ms = timeout_ms,
-        max_bytes = M.MAX_BYTES, max_pages = M.MAX_PAGES, listing = check_drift and e.protocol == "mcp" })
+        max_bytes = e.protocol == "a2a" and M.MAX_CARD_BYTES or M.MAX_BYTES, max_pages = M.MAX_PAGES,
+        listing = check_drift and e.protocol == "mcp" })
     end
   end
 
@@ -161,6 +166,7 @@ function M.sweep(opts)
 
   local stats = pool.run(tasks, {
     concurrency = concurrency,
+    window = opts.window or concurrency * M.WINDOW_FACTOR,
     request_many = opts.request_many,
     should_start = function()
       if opts.should_stop and opts.should_stop() then
