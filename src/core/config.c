@@ -1219,6 +1219,12 @@ static const char reference_intro[] =
 	"`1`/`0` in any case; a boolean flag alone (`--lua-watch`) means true and `--no-lua-watch`\n"
 	"means false. Enumerated values are accepted in any case.\n"
 	"\n"
+	"Besides the options below, the file may hold `sources:`, a list of static discovery sources\n"
+	"(`name`, `type`, `url`, `team`, `tags`, `headers`, `auth`, `interval`; see\n"
+	"[discovery.md](discovery.md)). It has no environment variable or flag, is checked like the\n"
+	"options (a message names the key, e.g. `sources[2].type`), and is read again when the file\n"
+	"changes; the options below keep their start-up values until a restart.\n"
+	"\n"
 	"| Key | Environment variable | Flag | Type | Default | Accepted values | Description |\n"
 	"|---|---|---|---|---|---|---|\n";
 
