@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+// The web UI end to end: the real binary with the mock agents, Chromium through playwright-core.
+// One journey, in order: log in, browse and filter, an entry with its tools, probe, deprecate,
+// register by paste (with validation errors) and by URL, delete, a viewer who cannot write,
+// a password change, log out. Screenshots of each main page go to AGENTLENS_E2E_ARTIFACTS.
+// Locators are roles and accessible names (web/README.md lists them).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROOT } from '../support/server.mjs';
+import {
+  ADMIN_PASSWORD, api, launchBrowser, loginOk, loginUI, newPage, screenshot, show, startMock, startStack,
+} from './harness.mjs';
+
+const CARD = readFileSync(path.join(ROOT, 'spec', 'fixtures', 'cards', 'a2a', 'v1.0-translation-agent.json'), 'utf8');
+const CARD_NAME = JSON.parse(CARD).name;
+const VIEWER = { username: 'e2e-viewer', password: 'Vi3wer-Pass-e2e!', newPassword: 'N3w-Vi3wer-Pass-e2e!' };
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// Parts of the UI still being built: their steps run, but a failure is reported as TODO.
+const PENDING = {
+  entry: 'the entry page is not built yet',
+  capabilities: 'the capabilities and system pages are not built yet',
+  settings: 'the settings pages are not built yet',
+};
+
+describe('web UI', { concurrency: false }, () => {
+  let stack;
+  let browser;
+  let page;
+  let extra; // a third mock, imported by URL
+  let viewerPassword = VIEWER.password;
+  before(async () => {
+    stack = await startStack();
+    browser = await launchBrowser();
+    page = await newPage(browser, stack.server);
+    process.stdout.write(`# AgentLens ${stack.server.url}, mocks found through ${stack.discovery}\n`);
+  });
+  after(async () => {
+    await browser?.close();
+    extra?.stop();
+    await stack?.stop();
+  });
+
+  const catalogTable = () => page.getByRole('table', { name: 'Catalog entries' });
+  const entryLink = (name) => catalogTable().getByRole('link', { name, exact: true });
+
+  it('sends a visitor to the login page, shows a wrong password, and comes back after login', async () => {
+    await page.goto('/capabilities');
+    await page.waitForURL(/\/login/);
+    await screenshot(page, 'login');
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: /invalid|incorrect|wrong/i }).waitFor();
+    assert.match(page.url(), /\/login/);
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => u.pathname === '/capabilities');
+  });
+
+  it('lists the discovered agents with statistics', async () => {
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Catalog', level: 1 }).waitFor();
+    await entryLink(stack.a2a.entry.display_name).waitFor();
+    await entryLink(stack.mcp.entry.display_name).waitFor();
+    const stats = page.getByRole('region', { name: 'Catalog statistics' });
+    await stats.getByText('Total').waitFor();
+    await screenshot(page, 'catalog');
+  });
+
+  it('filters by search (with the / shortcut) and protocol; filters live in the URL', async () => {
+    await page.goto('/');
+    await entryLink(stack.a2a.entry.display_name).waitFor();
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('/');
+    const search = page.getByRole('searchbox', { name: /Search/ });
+    assert.ok(await search.evaluate((el) => el === document.activeElement), '/ focuses the search box');
+    await page.keyboard.type(stack.mcp.entry.display_name);
+    await page.waitForURL(/[?&]q=/);
+    await entryLink(stack.a2a.entry.display_name).waitFor({ state: 'detached' });
+    await entryLink(stack.mcp.entry.display_name).waitFor();
+    await page.reload();
+    await entryLink(stack.mcp.entry.display_name).waitFor();
+    assert.equal(await search.inputValue(), stack.mcp.entry.display_name, 'the search survives a reload');
+    await page.getByRole('button', { name: 'Clear filters' }).first().click();
+    await entryLink(stack.a2a.entry.display_name).waitFor();
+
+    await page.getByLabel('Protocol').selectOption('a2a');
+    await page.waitForURL(/[?&]protocol=a2a/);
+    await entryLink(stack.mcp.entry.display_name).waitFor({ state: 'detached' });
+    await entryLink(stack.a2a.entry.display_name).waitFor();
+    await page.getByRole('button', { name: 'Clear filters' }).first().click();
+    await page.getByLabel('Search').fill('no-such-agent-anywhere');
+    await page.getByText('No agents match the current filters.').waitFor();
+    await page.getByRole('button', { name: 'Clear filters' }).first().click();
+    await entryLink(stack.mcp.entry.display_name).waitFor();
+  });
+
+  it('opens an entry and shows its tools', { todo: PENDING.entry }, async (t) => {
+    if (stack.discovery !== 'sources') {
+      t.skip('the tools of an MCP server come from discovery (sources:), not in this build yet');
+      return;
+    }
+    await page.goto('/');
+    await entryLink(stack.mcp.entry.display_name).click();
+    await page.waitForURL(new RegExp(`/catalog/${escape(encodeURIComponent(stack.mcp.entry.id))}$`));
+    await page.getByRole('heading', { name: stack.mcp.entry.display_name, level: 1 }).waitFor();
+    const tools = page.getByRole('region', { name: /Tools/ });
+    for (const tool of ['echo', 'add', 'get_time']) await tools.getByText(tool, { exact: true }).first().waitFor();
+    await screenshot(page, 'entry-mcp');
+  });
+
+  it('probes an entry now', { todo: PENDING.entry }, async () => {
+    await page.goto(`/catalog/${encodeURIComponent(stack.a2a.entry.id)}`);
+    await page.getByRole('heading', { name: stack.a2a.entry.display_name, level: 1 }).waitFor();
+    const before = await api(stack.server, 'GET', `/api/v1/catalog/${stack.a2a.entry.id}/health`, { token: stack.token });
+    await page.getByRole('button', { name: /Probe now/i }).click();
+    // The probe answered: the page says so (status or a notice), and the server recorded it.
+    await page.getByRole('status').filter({ hasText: /probe/i }).first().waitFor();
+    const afterProbe = await api(stack.server, 'GET', `/api/v1/catalog/${stack.a2a.entry.id}/health`, { token: stack.token });
+    assert.equal(afterProbe.status, 200, show(afterProbe));
+    assert.notDeepEqual(afterProbe.body, before.body, 'the probe changed the health record');
+    await screenshot(page, 'entry-a2a');
+  });
+
+  it('deprecates an entry and takes it back', { todo: PENDING.entry }, async () => {
+    await page.goto(`/catalog/${encodeURIComponent(stack.a2a.entry.id)}`);
+    await page.getByRole('button', { name: 'Deprecate', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    if (await dialog.count()) await dialog.getByRole('button', { name: 'Deprecate', exact: true }).click();
+    await page.getByRole('button', { name: /Un-?deprecate/i }).waitFor();
+    const r = await api(stack.server, 'GET', `/api/v1/catalog/${stack.a2a.entry.id}`, { token: stack.token });
+    assert.equal(r.body.status, 'deprecated', show(r));
+    await page.getByRole('button', { name: /Un-?deprecate/i }).click();
+    await page.getByRole('button', { name: 'Deprecate', exact: true }).waitFor();
+    const back = await api(stack.server, 'GET', `/api/v1/catalog/${stack.a2a.entry.id}`, { token: stack.token });
+    assert.notEqual(back.body.status, 'deprecated', show(back));
+  });
+
+  it('registers a pasted card, showing validation errors first', async () => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Register agent' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Register agent' });
+    await dialog.waitFor();
+    const text = dialog.getByLabel('Agent card JSON');
+    await text.fill('{"name": "half a card", ');
+    await dialog.getByText(/Not valid JSON/).waitFor();
+    await text.fill(JSON.stringify({ name: 'No endpoint', description: 'x', skills: 'not-a-list' }));
+    await dialog.getByText(/Card is invalid/).waitFor();
+    await screenshot(page, 'register-invalid');
+    await text.fill(CARD);
+    await dialog.getByText(/Card is valid/).waitFor();
+    await dialog.getByRole('region', { name: 'Card preview' }).waitFor();
+    await screenshot(page, 'register-valid');
+    await dialog.getByRole('button', { name: 'Register agent' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const list = await api(stack.server, 'GET', `/api/v1/catalog?q=${encodeURIComponent(CARD_NAME)}`, { token: stack.token });
+    assert.ok(list.body.some((e) => e.display_name === CARD_NAME), show(list));
+  });
+
+  it('imports a card from a URL, and shows why a URL is refused', async () => {
+    extra = await startMock('a2a-agent.mjs', { name: 'e2e-imported-agent' });
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Register agent' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Register agent' });
+    await dialog.getByRole('tab', { name: 'Import from URL' }).click();
+    await dialog.getByLabel('Card URL').fill('http://169.254.169.254/latest/meta-data');
+    await dialog.getByRole('button', { name: 'Fetch and import' }).click();
+    await dialog.getByRole('alert').filter({ hasText: /refused|not allowed|could not/i }).waitFor();
+    await dialog.getByLabel('Card URL').fill(`${extra.base}/.well-known/agent-card.json`);
+    await dialog.getByRole('button', { name: 'Fetch and import' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.goto('/?q=e2e-imported-agent');
+    await entryLink('e2e-imported-agent').waitFor();
+  });
+
+  it('deletes an entry after confirmation', { todo: PENDING.entry }, async () => {
+    await page.goto(`/?q=${encodeURIComponent(CARD_NAME)}`);
+    await entryLink(CARD_NAME).click();
+    await page.getByRole('heading', { name: CARD_NAME, level: 1 }).waitFor();
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const confirm = page.getByRole('dialog');
+    await confirm.waitFor();
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/');
+    const gone = await api(stack.server, 'GET', `/api/v1/catalog/${id}`, { token: stack.token });
+    assert.equal(gone.status, 404, show(gone));
+  });
+
+  it('shows the capabilities and system pages', { todo: PENDING.capabilities }, async () => {
+    await page.goto('/capabilities');
+    await page.getByRole('heading', { name: 'Capabilities', level: 1 }).waitFor();
+    await page.getByText('echo', { exact: true }).first().waitFor();
+    await screenshot(page, 'capabilities');
+    await page.goto('/system');
+    await page.getByRole('heading', { name: /System/, level: 1 }).waitFor();
+    await screenshot(page, 'system');
+  });
+
+  it('creates a viewer in the settings', { todo: PENDING.settings }, async () => {
+    await page.goto('/settings');
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    await screenshot(page, 'settings');
+    await page.getByRole('tab', { name: 'Users' }).click();
+    await page.getByRole('button', { name: /Add user|New user|Create user/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Username').fill(VIEWER.username);
+    await dialog.getByLabel(/^Password/).first().fill(VIEWER.password);
+    await dialog.getByLabel('Role').selectOption({ label: 'viewer' });
+    await dialog.getByRole('button', { name: /Create|Save|Add/ }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: VIEWER.username, exact: true }).waitFor();
+    await screenshot(page, 'settings-users');
+  });
+
+  it('logs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto('/');
+    await page.waitForURL(/\/login/);
+    const me = await page.request.get('/api/v1/auth/me');
+    assert.equal(me.status(), 401, 'the session cookie is gone');
+  });
+
+  it('hides and refuses write actions for a viewer', { todo: PENDING.entry }, async () => {
+    // The settings step creates the viewer through the UI; without it, the API does.
+    const users = await api(stack.server, 'GET', '/api/v1/users?limit=100', { token: stack.token });
+    const list = Array.isArray(users.body) ? users.body : users.body.items;
+    if (!list.some((u) => u.username === VIEWER.username)) {
+      const r = await api(stack.server, 'POST', '/api/v1/users', { token: stack.token,
+        body: { username: VIEWER.username, password: VIEWER.password, role_id: 'role-viewer' } });
+      assert.equal(r.status, 201, show(r));
+    }
+    await loginUI(page, VIEWER.username, VIEWER.password);
+    await page.goto('/');
+    await entryLink(stack.a2a.entry.display_name).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Register agent' }).count(), 0, 'no Register button');
+    await entryLink(stack.a2a.entry.display_name).click();
+    await page.getByRole('heading', { name: stack.a2a.entry.display_name, level: 1 }).waitFor();
+    for (const name of [/Probe now/i, /^Deprecate$/, /^Delete$/]) {
+      assert.equal(await page.getByRole('button', { name }).count(), 0, `no ${name} button for a viewer`);
+    }
+    await screenshot(page, 'entry-viewer');
+    // The server refuses them too, with the viewer's own session.
+    const id = stack.a2a.entry.id;
+    for (const [method, p, data] of [['POST', `/api/v1/catalog/${id}/probe`], ['DELETE', `/api/v1/catalog/${id}`],
+      ['PATCH', `/api/v1/catalog/${id}/lifecycle`, { status: 'deprecated' }], ['POST', '/api/v1/catalog/register', CARD]]) {
+      const r = await page.request.fetch(p, { method, data, headers: { 'Content-Type': 'application/json' } });
+      assert.equal(r.status(), 403, `${method} ${p} as a viewer: ${r.status()} ${await r.text()}`);
+    }
+  });
+
+  it('changes the password in My account', { todo: PENDING.settings }, async () => {
+    await page.goto('/settings');
+    await page.getByRole('tab', { name: 'My account' }).click();
+    await page.getByLabel('Current password').fill(VIEWER.password);
+    await page.getByLabel('New password', { exact: true }).fill(VIEWER.newPassword);
+    await page.getByLabel(/Confirm/).fill(VIEWER.newPassword);
+    await page.getByRole('button', { name: /Change password/ }).click();
+    await page.getByRole('status').filter({ hasText: /password/i }).first().waitFor();
+    await screenshot(page, 'settings-account');
+    const old = await api(stack.server, 'POST', '/api/v1/auth/login', { body: { username: VIEWER.username, password: VIEWER.password } });
+    assert.equal(old.status, 401, show(old));
+    await loginOk(stack.server, VIEWER.username, VIEWER.newPassword);
+    viewerPassword = VIEWER.newPassword;
+  });
+
+  it('logs out and back in with the new password', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await loginUI(page, VIEWER.username, viewerPassword);
+    await page.getByRole('heading', { name: 'Catalog', level: 1 }).waitFor();
+    assert.deepEqual(page.pageErrors.map(String), [], 'no uncaught errors in the page');
+  });
+});
