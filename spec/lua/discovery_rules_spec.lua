@@ -217,4 +217,12 @@ describe("agentlens.discovery.static on " .. db.dialect(), function()
     assert.equal(3, #items)
     assert.equal("http://a.example", items[1].url)
   end)
+
+  it("gives the headers of a source by key, for probes", function()
+    use({ script({ discovery = { sources = function()
+      return { { name = "c", type = "a2a", url = "http://c.example", headers = { ["X-Key"] = "s" } } }
+    end } }) })
+    assert.same({ ["X-Key"] = "s" }, static.headers("config/c"))
+    assert.is_nil(static.headers("config/none"))
+  end)
 end)

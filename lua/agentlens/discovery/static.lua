@@ -14,6 +14,7 @@
 --     (sync.sweep_removed). The job calls it every second; the first call, at start-up, syncs
 --     every source. A Lua reload starts a new state, so every source is synced again at once
 --     (new or changed rules apply without waiting for an interval).
+--   headers(key) -> the headers of a configured or script source, or nil (for health probes).
 --   opts: now (monotonic seconds), request_many, config_sources (a list shaped like
 --   config.sources(), instead of the configuration), housekeeping_every (seconds, 5): specs.
 local config = require "agentlens.config"
@@ -142,6 +143,22 @@ function M.round(opts)
     end
   end
   return out
+end
+
+-- headers(key) -> a copy of the headers (bearer token included) of the static source with that
+-- key ("config/<name>"), or nil: for probes of discovered entries that need the same credentials
+-- as their discovery (they are never stored with the entry).
+function M.headers(key)
+  for _, it in ipairs(M.items()) do
+    if it.key == key then
+      local out = {}
+      for k, v in pairs(it.headers or {}) do
+        out[k] = v
+      end
+      return out
+    end
+  end
+  return nil
 end
 
 -- reset(): forgets the sync times of this state (specs).
