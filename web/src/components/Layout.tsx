@@ -1,23 +1,39 @@
 // The page frame: skip link, banner with the main navigation, the signed-in user, the theme.
+import { useQuery } from "@tanstack/react-query";
 import { NavLink, Outlet } from "react-router";
+import { get } from "../api/client";
+import type { Setting } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { ThemeSelect } from "./Theme";
+
+/** The product name shown in the banner: the `app.name` setting when readable. */
+function useAppName(canRead: boolean): string {
+  const settings = useQuery({
+    queryKey: ["settings"],
+    enabled: canRead,
+    queryFn: () => get<Setting[]>("/settings"),
+    staleTime: 5 * 60_000,
+  });
+  const v = settings.data?.find((s) => s.key === "app.name")?.value;
+  return typeof v === "string" && v.trim() ? v : "AgentLens";
+}
 
 export function Layout() {
   const { user, can, logout } = useAuth();
   const name = user?.display_name || user?.username || "";
+  const appName = useAppName(can("settings:read"));
   return (
     <div className="app">
       <a className="skip-link" href="#main">
         Skip to content
       </a>
       <header className="topbar">
-        <NavLink to="/" className="brand" aria-label="AgentLens home">
+        <NavLink to="/" className="brand" aria-label={`${appName} home`}>
           <svg width="22" height="22" viewBox="0 0 32 32" aria-hidden="true">
             <circle cx="14" cy="14" r="9" fill="none" stroke="currentColor" strokeWidth="4" />
             <path d="M21 21l8 8" stroke="currentColor" strokeWidth="4" strokeLinecap="round" />
           </svg>
-          <span>AgentLens</span>
+          <span>{appName}</span>
         </NavLink>
         <nav aria-label="Main" className="mainnav">
           <NavLink to="/" end>

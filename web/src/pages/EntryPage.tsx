@@ -382,9 +382,39 @@ function Health({ id }: { id: string }) {
           )}
         </section>
       </div>
-      <section className="card" aria-labelledby="h-uptime">
+      <section className="card stack" aria-labelledby="h-uptime">
         <h2 id="h-uptime">Recent probes</h2>
         <UptimeBar history={history} />
+        {history.length ? (
+          <div className="table-wrap">
+            <table className="table small">
+              <caption className="visually-hidden">Last probes, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Latency</th>
+                  <th scope="col">HTTP status</th>
+                  <th scope="col">Reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...history]
+                  .reverse()
+                  .slice(0, 10)
+                  .map((r, i) => (
+                    <tr key={i}>
+                      <td>{formatTime(r.at)}</td>
+                      <td>{r.ok ? <Badge tone="ok">ok</Badge> : <Badge tone="danger">failed</Badge>}</td>
+                      <td>{formatLatency(r.latencyMs)}</td>
+                      <td>{r.status ?? "—"}</td>
+                      <td>{r.reason ?? "—"}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
       </section>
       <section className="card" aria-labelledby="h-latency">
         <h2 id="h-latency">Latency</h2>

@@ -1,5 +1,5 @@
 // Settings: runtime settings, users, roles (with a permission picker), and the user's own account.
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Navigate, useNavigate, useParams } from "react-router";
 import { errorMessage, problemsOf, request, send } from "../api/client";
@@ -72,21 +72,21 @@ function GeneralTab() {
   const writable = can("settings:write");
   const qc = useQueryClient();
   const toast = useToast();
+  // Only the edited keys are kept here: a background refresh never overwrites what is typed.
   const [draft, setDraft] = useState<Record<string, string>>({});
-  useEffect(() => {
-    if (settings.data) setDraft(Object.fromEntries(settings.data.map((s) => [s.key, String(s.value ?? "")])));
-  }, [settings.data]);
   const save = useMutation({
     mutationFn: (body: Record<string, unknown>) => send("PUT", "/settings", body),
-    onSuccess: () => {
+    onSuccess: async () => {
       toast.success("Settings saved");
-      return qc.invalidateQueries({ queryKey: ["settings"] });
+      await qc.invalidateQueries({ queryKey: ["settings"] });
+      setDraft({});
     },
   });
   if (!can("settings:read")) return <p className="muted">You need the settings:read permission to see the settings.</p>;
   if (settings.isPending) return <Spinner label="Loading settings" />;
   if (settings.isError) return <ErrorAlert error={settings.error} what="Could not load settings" onRetry={() => void settings.refetch()} />;
   const errs = fieldErrors(save.error);
+  const current = (s: Setting) => draft[s.key] ?? String(s.value ?? "");
   const changed = settings.data.filter((s) => draft[s.key] !== undefined && draft[s.key] !== String(s.value ?? ""));
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -108,7 +108,7 @@ function GeneralTab() {
               .filter((s) => s.category === c)
               .map((s) => (
                 <Field key={s.key} label={label(s.key) + (s.unit ? ` (${s.unit})` : "")} hint={s.description} error={errs[s.key]}>
-                  {settingInput(s, draft[s.key] ?? "", (v) => setDraft({ ...draft, [s.key]: v }), !writable)}
+                  {settingInput(s, current(s), (v) => setDraft((d) => ({ ...d, [s.key]: v })), !writable)}
                 </Field>
               ))}
           </div>
@@ -117,7 +117,7 @@ function GeneralTab() {
       <FormError error={save.error} />
       {writable ? (
         <div className="row end">
-          <button type="button" className="btn" disabled={changed.length === 0 || save.isPending} onClick={() => setDraft(Object.fromEntries(settings.data.map((s) => [s.key, String(s.value ?? "")])))}>
+          <button type="button" className="btn" disabled={changed.length === 0 || save.isPending} onClick={() => setDraft({})}>
             Discard changes
           </button>
           <button type="submit" className="btn btn-primary" disabled={changed.length === 0 || save.isPending} aria-busy={save.isPending}>

@@ -118,6 +118,10 @@ describe("entry page", () => {
     expect(screen.getAllByText("HTTP 503").length).toBeGreaterThan(0);
     expect(screen.getByRole("img", { name: "1 of 2 recent probes succeeded" })).toBeInTheDocument();
     expect(screen.getByRole("img", { name: /Latency of the last 1 successful probes/ })).toBeInTheDocument();
+    const rows = within(screen.getByRole("table", { name: "Last probes, newest first" })).getAllByRole("row");
+    expect(rows[1]).toHaveTextContent("failed");
+    expect(rows[1]).toHaveTextContent("503");
+    expect(rows[2]).toHaveTextContent("ok");
   });
 
   it("tolerates a server without a drift endpoint and renders drift from the entry", async () => {

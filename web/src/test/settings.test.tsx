@@ -188,6 +188,16 @@ describe("settings", () => {
   });
 });
 
+describe("banner", () => {
+  it("shows the product name from the app.name setting", async () => {
+    api(user(), {
+      "GET /api/v1/settings": { body: [{ ...settings[0]!, value: "Acme Agent Hub" }, ...settings.slice(1)] },
+    });
+    renderApp("/settings/account");
+    expect(await screen.findByRole("link", { name: "Acme Agent Hub home" })).toBeInTheDocument();
+  });
+});
+
 describe("system status", () => {
   it("shows the Lua generation and the last reload error", async () => {
     api(user(), {
