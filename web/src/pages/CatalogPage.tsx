@@ -230,9 +230,12 @@ export function CatalogPage() {
         ) : null}
       </section>
 
+      {list.isError && list.data ? (
+        <ErrorAlert error={list.error} what="Could not refresh the catalog (showing the last answer)" onRetry={() => void list.refetch()} />
+      ) : null}
       {list.isPending ? (
         <Spinner label="Loading catalog" />
-      ) : list.isError ? (
+      ) : list.isError && !list.data ? (
         <ErrorAlert error={list.error} what="Could not load the catalog" onRetry={() => void list.refetch()} />
       ) : list.data.items.length === 0 ? (
         <div className="empty">

@@ -233,6 +233,15 @@ function UsersTab() {
       return qc.invalidateQueries({ queryKey: ["users"] });
     },
   });
+  const setActive = useMutation({
+    mutationFn: (a: { u: User; active: boolean }) =>
+      send<User>("PUT", `/users/${encodeURIComponent(a.u.id)}`, { is_active: a.active }),
+    onSuccess: (u) => {
+      toast.success(u.is_active ? `Enabled ${u.username}` : `Disabled ${u.username}`);
+      return qc.invalidateQueries({ queryKey: ["users"] });
+    },
+    onError: (e) => toast.error(errorMessage(e)),
+  });
   const unlock = useMutation({
     mutationFn: (u: User) => send<User>("POST", `/users/${encodeURIComponent(u.id)}/unlock`),
     onSuccess: (u) => {
@@ -287,6 +296,17 @@ function UsersTab() {
                     {can("users:write") ? (
                       <button type="button" className="btn" onClick={() => setEditing(u)} aria-label={`Edit ${u.username}`} disabled={!roles.data}>
                         Edit
+                      </button>
+                    ) : null}
+                    {can("users:write") && u.id !== me?.id ? (
+                      <button
+                        type="button"
+                        className="btn"
+                        onClick={() => setActive.mutate({ u, active: !u.is_active })}
+                        aria-label={`${u.is_active ? "Disable" : "Enable"} ${u.username}`}
+                        disabled={setActive.isPending}
+                      >
+                        {u.is_active ? "Disable" : "Enable"}
                       </button>
                     ) : null}
                     {can("users:write") && u.is_locked ? (

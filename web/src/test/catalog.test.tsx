@@ -145,3 +145,17 @@ describe("catalog page", () => {
     expect(screen.queryByRole("button", { name: "Register agent" })).toBeNull();
   });
 });
+
+describe("catalog refresh failures", () => {
+  it("keeps the last answer on screen when a refresh fails", async () => {
+    let fail = false;
+    api(() => (fail ? { status: 503, error: "database unavailable" } : { items: [entry(3)], total: 1 }));
+    const ue = userEvent.setup();
+    renderApp("/");
+    await screen.findByRole("link", { name: "Agent 3" });
+    fail = true;
+    await ue.click(screen.getByRole("button", { name: "Refresh" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("database unavailable");
+    expect(screen.getByRole("link", { name: "Agent 3" })).toBeInTheDocument();
+  });
+});

@@ -223,3 +223,23 @@ describe("system status", () => {
     expect(screen.queryByRole("link", { name: "System" })).toBeNull();
   });
 });
+
+describe("users", () => {
+  it("disables another account with one click and shows the server's refusal", async () => {
+    const other: User = { ...viewer(), id: "u2", username: "otto" };
+    const fake = api(user(), {
+      "GET /api/v1/users": { body: [user(), other], headers: { "X-Total-Count": "2" } },
+      "PUT /api/v1/users/u2": {
+        status: 409,
+        body: { error: "cannot disable or demote the last active administrator: another active user must hold every permission first" },
+      },
+    });
+    const ue = userEvent.setup();
+    renderApp("/settings/users");
+    expect(await screen.findByRole("button", { name: "Disable otto" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Disable admin" })).toBeNull();
+    await ue.click(screen.getByRole("button", { name: "Disable otto" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("cannot disable or demote the last active administrator");
+    expect(JSON.parse(fake.find("PUT", "/api/v1/users/u2")[0]!.body!)).toEqual({ is_active: false });
+  });
+});
