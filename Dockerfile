@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # AgentLens container image, three stages:
 #   web      Node: npm ci and the Vite build of web/ into web/dist (skipped without web/package.json)
-#   build    Debian 12: CMake release build of the binary (web/dist embedded when it exists), then
+#   build    Debian 12: CMake release build of the binary (web/dist embedded: no Node.js here), then
 #            the runtime staging: the binary plus every shared library ldd resolves for it
 #   runtime  gcr.io/distroless/base-debian12:nonroot: no shell, no package manager, uid 65532
 #
@@ -25,7 +25,7 @@ COPY web/ ./
 RUN if [ -f package.json ]; then \
 		npm ci --no-audit --no-fund && npm run build; \
 	else \
-		echo "web/package.json not found: the binary embeds web/placeholder"; \
+		echo "web/package.json not found: the binary embeds the fallback page (cmake/web-fallback)"; \
 	fi; \
 	mkdir -p dist
 
@@ -45,7 +45,6 @@ COPY cmake/ cmake/
 COPY src/ src/
 COPY lua/ lua/
 COPY migrations/ migrations/
-COPY web/placeholder/ web/placeholder/
 COPY --from=web /src/web/dist/ web/dist/
 
 # Release build with Debian's hardening flags (stack protector, FORTIFY_SOURCE, full RELRO,

@@ -5,9 +5,10 @@
 #
 #   -DAGENTLENS_WEB=ON (default)  build web/ with npm when its sources change (`npm ci` only when
 #                                 package-lock.json changed) and embed web/dist. Without Node.js
-#                                 and npm, an existing web/dist is embedded as it is (the
-#                                 container build makes it in a Node stage); with neither,
-#                                 configuring fails and says what to install.
+#                                 and npm, or without the sources, an existing web/dist is
+#                                 embedded as it is (the container build makes it in a Node
+#                                 stage); with neither, configuring fails and says what to
+#                                 install (no sources and no dist: the fallback page).
 #   -DAGENTLENS_WEB=OFF           embed cmake/web-fallback (a page pointing at the API): for
 #                                 C-only work loops, no Node.js needed.
 #   -DAGENTLENS_WEB_DIST=dir      embed this prebuilt SPA build instead of building web/.
@@ -34,9 +35,15 @@ elseif(AGENTLENS_WEB_DIST)
   set(AL_WEB_MODE prebuilt)
   set(AL_WEB_SRC ${AGENTLENS_WEB_DIST})
 elseif(NOT EXISTS ${AL_WEB_DIR}/package.json)
-  message(STATUS "web UI: ${AL_WEB_DIR}/package.json not found: embedding the fallback page")
-  set(AL_WEB_MODE fallback)
-  set(AL_WEB_SRC ${AL_WEB_FALLBACK})
+  # No sources: a build of them (the container build copies only web/dist), else the fallback.
+  if(EXISTS ${AL_WEB_DIR}/dist/index.html)
+    set(AL_WEB_MODE prebuilt)
+    set(AL_WEB_SRC ${AL_WEB_DIR}/dist)
+  else()
+    message(STATUS "web UI: ${AL_WEB_DIR}/package.json not found: embedding the fallback page")
+    set(AL_WEB_MODE fallback)
+    set(AL_WEB_SRC ${AL_WEB_FALLBACK})
+  endif()
 else()
   find_program(AL_NODE node)
   find_program(AL_NPM npm)
