@@ -68,31 +68,58 @@ function ProblemList({ problems, title }: { problems: Array<FieldProblem | strin
   );
 }
 
-const PREVIEW_LABELS: Record<string, string> = {
-  display_name: "Name",
-  description: "Description",
-  protocol: "Protocol",
-  spec_version: "Spec version",
-  skills_count: "Skills",
-  tools_count: "Tools",
-  resources_count: "Resources",
-  prompts_count: "Prompts",
-  extensions_count: "Extensions",
-  security_schemes: "Security schemes",
-  interfaces: "Interfaces",
-  endpoint: "Endpoint",
-  version: "Version",
-};
+// Known preview keys in display order; any other key follows, labelled from its name.
+const PREVIEW_LABELS: Array<[string, string]> = [
+  ["display_name", "Name"],
+  ["description", "Description"],
+  ["protocol", "Protocol"],
+  ["spec_version", "Spec version"],
+  ["protocol_versions", "Protocol versions"],
+  ["version", "Version"],
+  ["endpoint", "Endpoint"],
+  ["provider", "Provider"],
+  ["skills_count", "Skills"],
+  ["tools_count", "Tools"],
+  ["resources_count", "Resources"],
+  ["prompts_count", "Prompts"],
+  ["interfaces", "Interfaces"],
+  ["security_schemes", "Security schemes"],
+  ["extensions_count", "Extensions"],
+  ["signatures_count", "Signatures"],
+  ["dual_format", "Dual format"],
+];
+
+export function previewValue(v: unknown): string {
+  if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (Array.isArray(v)) return v.map(previewValue).join(", ") || "—";
+  if (typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const main = o.organization ?? o.name ?? o.display_name;
+    const rest = Object.entries(o)
+      .filter(([k, x]) => x !== null && x !== undefined && x !== "" && x !== main && k !== "organization" && k !== "name")
+      .map(([k, x]) => `${k.replace(/_/g, " ")}: ${previewValue(x)}`);
+    return [main === undefined ? null : previewValue(main), ...rest].filter(Boolean).join(" · ") || "—";
+  }
+  return String(v);
+}
 
 function Preview({ preview }: { preview: Record<string, unknown> }) {
+  const known = new Map(PREVIEW_LABELS);
+  const keys = [
+    ...PREVIEW_LABELS.map(([k]) => k).filter((k) => k in preview),
+    ...Object.keys(preview)
+      .filter((k) => !known.has(k))
+      .sort(),
+  ];
   return (
     <section aria-label="Card preview" className="preview">
       <h3 className="h4">Preview</h3>
       <dl className="kv">
-        {Object.entries(preview).map(([k, v]) => (
+        {keys.map((k) => (
           <div key={k}>
-            <dt>{PREVIEW_LABELS[k] ?? k.replace(/_/g, " ")}</dt>
-            <dd>{Array.isArray(v) ? v.join(", ") || "—" : v === null || v === "" ? "—" : String(v)}</dd>
+            <dt>{known.get(k) ?? k.charAt(0).toUpperCase() + k.slice(1).replace(/_/g, " ")}</dt>
+            <dd>{previewValue(preview[k])}</dd>
           </div>
         ))}
       </dl>

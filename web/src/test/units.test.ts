@@ -40,3 +40,14 @@ describe("helpers", () => {
     expect(relativeTime(null, now)).toBe("never");
   });
 });
+
+describe("card preview values", () => {
+  it("renders objects, lists and flags readably", async () => {
+    const { previewValue } = await import("../pages/RegisterDialog");
+    expect(previewValue({ organization: "LangTech", url: "https://l.example" })).toBe("LangTech · url: https://l.example");
+    expect(previewValue(["a", "b"])).toBe("a, b");
+    expect(previewValue(false)).toBe("no");
+    expect(previewValue(null)).toBe("—");
+    expect(previewValue(3)).toBe("3");
+  });
+});
