@@ -125,6 +125,16 @@ export default function CapabilitiesPage() {
                   </span>
                 </div>
                 {g.description ? <p className="muted">{g.description}</p> : null}
+                <p className="small">
+                  Offered by{" "}
+                  {g.agents.slice(0, 5).map((a, i) => (
+                    <span key={a.agent_id}>
+                      {i > 0 ? ", " : ""}
+                      <Link to={`/catalog/${encodeURIComponent(a.agent_id)}`}>{a.agent_name}</Link>
+                    </span>
+                  ))}
+                  {g.agents.length > 5 ? ` and ${g.agents.length - 5} more` : ""}
+                </p>
                 <details>
                   <summary>Agents offering {g.name}</summary>
                   <table className="table small">

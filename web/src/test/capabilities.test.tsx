@@ -24,7 +24,8 @@ describe("capabilities browser", () => {
     const list = await screen.findByRole("list", { name: "Capabilities" });
     const echo = within(list).getByRole("heading", { name: /echo/ }).closest("li")!;
     expect(within(echo).getByText("2 agents")).toBeInTheDocument();
-    expect(within(echo).getByRole("link", { name: "Weather" })).toHaveAttribute("href", "/catalog/id-Weather");
+    expect(within(echo).getAllByRole("link", { name: "Weather" })[0]).toHaveAttribute("href", "/catalog/id-Weather");
+    expect(echo).toHaveTextContent("Offered by Files, Weather");
     expect(within(list).getByRole("link", { name: "echo" })).toHaveAttribute("href", "/capabilities/mcp.tool%3A%3Aecho");
 
     await ue.selectOptions(screen.getByLabelText("Kind"), "a2a.skill");
