@@ -9,7 +9,7 @@
 //   AGENTLENS_E2E_HEADED=1   show the browser (needs a display)
 //   AGENTLENS_E2E_DISCOVERY=api  register the mocks through the API instead of sources:
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ADMIN_PASSWORD, JWT_SECRET, api, loginOk, show } from '../support/auth.mjs';
@@ -131,6 +131,7 @@ export async function startStack({ args = [], env = {} } = {}) {
       await server.stop();
       a2a.stop();
       mcp.stop();
+      rmSync(data, { recursive: true, force: true });
     },
   };
 }
@@ -174,4 +175,22 @@ export async function loginUI(page, username, password) {
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
+// Wraps a test body: on failure, a screenshot of the page as it was (failed-<title>.png), then
+// the error as it was.
+export function withScreenshot(getPage, title, fn) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const page = getPage();
+      if (page && !page.isClosed()) {
+        const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+        await screenshot(page, `failed-${slug}`).catch(() => {});
+        process.stdout.write(`# failed on ${page.url()}\n`);
+      }
+      throw e;
+    }
+  };
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from '../support/server.mjs';
 import {
-  ADMIN_PASSWORD, api, launchBrowser, loginOk, loginUI, newPage, screenshot, show, startMock, startStack,
+  ADMIN_PASSWORD, api, launchBrowser, loginOk, loginUI, newPage, screenshot, show, startMock, startStack, withScreenshot,
 } from './harness.mjs';
 
 const CARD = readFileSync(path.join(ROOT, 'spec', 'fixtures', 'cards', 'a2a', 'v1.0-translation-agent.json'), 'utf8');
@@ -36,10 +36,12 @@ describe('web UI', { concurrency: false }, () => {
     await stack?.stop();
   });
 
+  // A test whose failure leaves a screenshot behind.
+  const step = (title, fn) => it(title, withScreenshot(() => page, title, fn));
   const catalogTable = () => page.getByRole('table', { name: 'Catalog entries' });
   const entryLink = (name) => catalogTable().getByRole('link', { name, exact: true });
 
-  it('sends a visitor to the login page, shows a wrong password, and comes back after login', async () => {
+  step('sends a visitor to the login page, shows a wrong password, and comes back after login', async () => {
     await page.goto('/capabilities');
     await page.waitForURL(/\/login/);
     await screenshot(page, 'login');
@@ -53,7 +55,7 @@ describe('web UI', { concurrency: false }, () => {
     await page.waitForURL((u) => u.pathname === '/capabilities');
   });
 
-  it('lists the discovered agents with statistics', async () => {
+  step('lists the discovered agents with statistics', async () => {
     await page.goto('/');
     await page.getByRole('heading', { name: 'Catalog', level: 1 }).waitFor();
     await entryLink(stack.a2a.entry.display_name).waitFor();
@@ -63,7 +65,7 @@ describe('web UI', { concurrency: false }, () => {
     await screenshot(page, 'catalog');
   });
 
-  it('filters by search (with the / shortcut) and protocol; filters live in the URL', async () => {
+  step('filters by search (with the / shortcut) and protocol; filters live in the URL', async () => {
     await page.goto('/');
     await entryLink(stack.a2a.entry.display_name).waitFor();
     await page.locator('body').click({ position: { x: 5, y: 5 } });
@@ -91,7 +93,7 @@ describe('web UI', { concurrency: false }, () => {
     await entryLink(stack.mcp.entry.display_name).waitFor();
   });
 
-  it('opens an entry and shows its tools', async (t) => {
+  step('opens an entry and shows its tools', async (t) => {
     if (stack.discovery !== 'sources') {
       t.skip('the tools of an MCP server come from discovery (sources:), not in this build yet');
       return;
@@ -107,7 +109,7 @@ describe('web UI', { concurrency: false }, () => {
     await screenshot(page, 'entry-mcp');
   });
 
-  it('probes an entry now', async () => {
+  step('probes an entry now', async () => {
     await page.goto(`/catalog/${encodeURIComponent(stack.a2a.entry.id)}`);
     await page.getByRole('heading', { name: stack.a2a.entry.display_name, level: 1 }).waitFor();
     const before = await api(stack.server, 'GET', `/api/v1/catalog/${stack.a2a.entry.id}/health`, { token: stack.token });
@@ -126,7 +128,7 @@ describe('web UI', { concurrency: false }, () => {
     await page.getByLabel('Raw card JSON').getByText(stack.a2a.entry.display_name).first().waitFor();
   });
 
-  it('deprecates an entry and takes it back', async () => {
+  step('deprecates an entry and takes it back', async () => {
     await page.goto(`/catalog/${encodeURIComponent(stack.a2a.entry.id)}`);
     const actions = page.getByRole('group', { name: 'Entry actions' });
     await actions.getByRole('button', { name: 'Deprecate', exact: true }).click();
@@ -140,7 +142,7 @@ describe('web UI', { concurrency: false }, () => {
     assert.notEqual(back.body.status, 'deprecated', show(back));
   });
 
-  it('registers a pasted card, showing validation errors first', async () => {
+  step('registers a pasted card, showing validation errors first', async () => {
     await page.goto('/');
     await page.getByRole('button', { name: 'Register agent' }).click();
     const dialog = page.getByRole('dialog', { name: 'Register agent' });
@@ -161,7 +163,7 @@ describe('web UI', { concurrency: false }, () => {
     assert.ok(list.body.some((e) => e.display_name === CARD_NAME), show(list));
   });
 
-  it('imports a card from a URL, and shows why a URL is refused', async () => {
+  step('imports a card from a URL, and shows why a URL is refused', async () => {
     extra = await startMock('a2a-agent.mjs', { name: 'e2e-imported-agent' });
     await page.goto('/');
     await page.getByRole('button', { name: 'Register agent' }).click();
@@ -177,7 +179,7 @@ describe('web UI', { concurrency: false }, () => {
     await entryLink('e2e-imported-agent').waitFor();
   });
 
-  it('deletes an entry after confirmation', async () => {
+  step('deletes an entry after confirmation', async () => {
     await page.goto(`/?q=${encodeURIComponent(CARD_NAME)}`);
     await entryLink(CARD_NAME).click();
     await page.getByRole('heading', { name: CARD_NAME, level: 1 }).waitFor();
@@ -191,7 +193,7 @@ describe('web UI', { concurrency: false }, () => {
     assert.equal(gone.status, 404, show(gone));
   });
 
-  it('shows the capabilities and system pages', async () => {
+  step('shows the capabilities and system pages', async () => {
     await page.goto('/capabilities');
     await page.getByRole('heading', { name: 'Capabilities', level: 1 }).waitFor();
     await page.getByText('echo', { exact: true }).first().waitFor();
@@ -202,7 +204,7 @@ describe('web UI', { concurrency: false }, () => {
     await screenshot(page, 'system');
   });
 
-  it('creates a viewer in the settings', async () => {
+  step('creates a viewer in the settings', async () => {
     await page.goto('/settings');
     await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
     await screenshot(page, 'settings');
@@ -218,7 +220,7 @@ describe('web UI', { concurrency: false }, () => {
     await screenshot(page, 'settings-users');
   });
 
-  it('logs out', async () => {
+  step('logs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);
     await page.goto('/');
@@ -227,7 +229,7 @@ describe('web UI', { concurrency: false }, () => {
     assert.equal(me.status(), 401, 'the session cookie is gone');
   });
 
-  it('hides and refuses write actions for a viewer', async () => {
+  step('hides and refuses write actions for a viewer', async () => {
     // The settings step creates the viewer through the UI; without it, the API does.
     const users = await api(stack.server, 'GET', '/api/v1/users?limit=100', { token: stack.token });
     const list = Array.isArray(users.body) ? users.body : users.body.items;
@@ -256,7 +258,7 @@ describe('web UI', { concurrency: false }, () => {
     }
   });
 
-  it('changes the password in My account', async () => {
+  step('changes the password in My account', async () => {
     await page.goto('/settings');
     await page.getByRole('tab', { name: 'My account' }).click();
     await page.getByLabel('Current password').fill(VIEWER.password);
@@ -271,7 +273,7 @@ describe('web UI', { concurrency: false }, () => {
     viewerPassword = VIEWER.newPassword;
   });
 
-  it('logs out and back in with the new password', async () => {
+  step('logs out and back in with the new password', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);
     await loginUI(page, VIEWER.username, viewerPassword);
