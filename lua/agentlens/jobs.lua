@@ -32,8 +32,8 @@ return {
   {
     name = "health",
     interval_setting = "health.check_interval",
-    run = function()
-      require("agentlens.health.run").sweep()
+    run = function(ctx)
+      require("agentlens.health.run").sweep({ should_stop = ctx.should_stop })
     end,
   },
   -- kubernetes: lists, then watches annotated Services (agentlens.discovery.kubernetes)

@@ -150,6 +150,13 @@ sources:
       assert.equal(described.protocol, 'mcp');
       assert.ok(described.capabilities_count >= 3, JSON.stringify(described));
 
+      // health probes send the source's headers and token too
+      for (const e of [weather, cards, tools]) {
+        const probed = await api(server, 'POST', `/api/v1/catalog/${e.id}/probe`, { token });
+        assert.equal(probed.status, 200, show(probed));
+        assert.equal(probed.body.state, 'active', `${e.display_name}: ${show(probed)}`);
+      }
+
       // the header it needs is not sent: discovered as a minimal entry with the reason (inserted
       // offline; health probes may move it on, "auth required" is not "down")
       const locked = byName(items, 'config/locked');

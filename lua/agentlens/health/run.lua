@@ -61,9 +61,29 @@ function M.enabled()
   return setting("health.check_enabled", true) ~= false
 end
 
+-- The headers a discovered entry's source sends (a static source's `headers:` and bearer
+-- token), so a probe of a protected agent is authenticated like its discovery; nil otherwise.
+local function source_headers(entry, lookup)
+  local key = entry.discovery_key
+  if key == nil and lookup then
+    key = store.discovery_key(entry.id)
+  end
+  if type(key) ~= "string" or key:sub(1, 7) ~= "config/" then
+    return nil
+  end
+  local ok, h = pcall(function()
+    return require("agentlens.discovery.static").headers(key)
+  end)
+  if ok and type(h) == "table" and next(h) ~= nil then
+    return h
+  end
+  return nil
+end
+
 function M.probe_entry(entry, opts)
   opts = opts or {}
-  local popts = { ssrf_guard = false, timeout_ms = opts.timeout_ms, request = opts.request }
+  local popts = { ssrf_guard = false, timeout_ms = opts.timeout_ms, request = opts.request,
+    headers = source_headers(entry, true) }
   local result = probe.probe(entry, popts)
   local current = entry.state
   local failures = entry.consecutive_failures
@@ -122,8 +142,10 @@ function M.sweep(opts)
 
   local tasks = {}
   for i, e in ipairs(entries) do
+    local headers = source_headers(e)
     tasks[i] = function(request)
       return probe.probe(e, { ssrf_guard = false, request = request, batched = true, timeout_ms = timeout_ms,
+        headers = headers,
         max_bytes = e.protocol == "a2a" and M.MAX_CARD_BYTES or M.MAX_BYTES, max_pages = M.MAX_PAGES,
         listing = check_drift and e.protocol == "mcp" })
     end

@@ -130,9 +130,18 @@ function M.history(entry_id)
   return out
 end
 
+-- discovery_key(id) -> key | nil: the external key of a discovered entry.
+function M.discovery_key(id)
+  local rows = db.query("SELECT discovery_key FROM catalog_entries WHERE id = ?", id)
+  return rows and rows[1] and rows[1].discovery_key or nil
+end
+
+-- due(limit): the entries a sweep probes, least recently probed first: not deprecated, and not
+-- gone from their discovery source (those stay offline until discovery deletes them).
 function M.due(limit)
-  local rows, err, code = db.query([[SELECT id, protocol, endpoint, metadata, state,
-    health_consecutive_failures AS consecutive_failures FROM catalog_entries WHERE state <> 'deprecated'
+  local rows, err, code = db.query([[SELECT id, protocol, endpoint, metadata, state, discovery_key,
+    health_consecutive_failures AS consecutive_failures FROM catalog_entries
+    WHERE state <> 'deprecated' AND discovery_gone_at IS NULL
     ORDER BY health_last_probed_at ASC NULLS FIRST, created_at ASC, id ASC LIMIT ?]], limit or 1000)
   if not rows then
     return nil, err, code
