@@ -65,6 +65,30 @@ describe('web UI', { concurrency: false }, () => {
     await screenshot(page, 'catalog');
   });
 
+  step('shows an agent registered elsewhere after a refresh', async () => {
+    await page.goto('/');
+    await entryLink(stack.a2a.entry.display_name).waitFor();
+    const card = readFileSync(path.join(ROOT, 'spec', 'fixtures', 'cards', 'a2a', 'v0.3-travel-desk.json'), 'utf8');
+    const r = await api(stack.server, 'POST', '/api/v1/catalog/register', { token: stack.token, body: card });
+    assert.equal(r.status, 201, show(r));
+    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+    await entryLink(r.body.display_name).waitFor();
+  });
+
+  step('renders in the dark theme', async () => {
+    const dark = await newPage(browser, stack.server, { colorScheme: 'dark' });
+    try {
+      await loginUI(dark, 'admin', ADMIN_PASSWORD);
+      await dark.getByRole('table', { name: 'Catalog entries' }).waitFor();
+      const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const [r, g, b] = bg.match(/\d+/g).map(Number);
+      assert.ok(r + g + b < 3 * 100, `a dark background, not ${bg}`);
+      await screenshot(dark, 'catalog-dark');
+    } finally {
+      await dark.context().close();
+    }
+  });
+
   step('filters by search (with the / shortcut) and protocol; filters live in the URL', async () => {
     await page.goto('/');
     await entryLink(stack.a2a.entry.display_name).waitFor();
