@@ -1,6 +1,7 @@
 // The page frame: skip link, banner with the main navigation, the signed-in user, the theme.
 import { useQuery } from "@tanstack/react-query";
-import { NavLink, Outlet } from "react-router";
+import { useEffect, useState } from "react";
+import { NavLink, Outlet, useLocation } from "react-router";
 import { get } from "../api/client";
 import type { Setting } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
@@ -22,6 +23,10 @@ export function Layout() {
   const { user, can, logout } = useAuth();
   const name = user?.display_name || user?.username || "";
   const appName = useAppName(can("settings:read"));
+  // Narrow screens: the navigation folds behind a Menu button (CSS shows the button only there).
+  const [menuOpen, setMenuOpen] = useState(false);
+  const location = useLocation();
+  useEffect(() => setMenuOpen(false), [location.pathname]);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -35,7 +40,16 @@ export function Layout() {
           </svg>
           <span>{appName}</span>
         </NavLink>
-        <nav aria-label="Main" className="mainnav">
+        <button
+          type="button"
+          className="btn menu-btn"
+          aria-expanded={menuOpen}
+          aria-controls="mainnav"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          Menu
+        </button>
+        <nav aria-label="Main" id="mainnav" className={menuOpen ? "mainnav open" : "mainnav"}>
           <NavLink to="/" end>
             Catalog
           </NavLink>

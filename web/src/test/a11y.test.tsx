@@ -103,3 +103,18 @@ describe("form dialogs", () => {
     expect(screen.getByLabelText("Username")).toHaveFocus();
   });
 });
+
+describe("narrow screens", () => {
+  it("folds the navigation behind a Menu button that reports its state", async () => {
+    api();
+    const ue = userEvent.setup();
+    renderApp("/");
+    const menu = await screen.findByRole("button", { name: "Menu" });
+    expect(menu).toHaveAttribute("aria-expanded", "false");
+    expect(menu).toHaveAttribute("aria-controls", screen.getByRole("navigation", { name: "Main" }).id);
+    await ue.click(menu);
+    expect(menu).toHaveAttribute("aria-expanded", "true");
+    await ue.click(screen.getByRole("link", { name: "Capabilities" }));
+    await waitFor(() => expect(menu).toHaveAttribute("aria-expanded", "false"));
+  });
+});
