@@ -156,6 +156,9 @@ export async function newPage(browser, server, { colorScheme = 'light' } = {}) {
   const page = await context.newPage();
   page.pageErrors = [];
   page.on('pageerror', (e) => { page.pageErrors.push(e); process.stderr.write(`page error: ${e.stack || e}\n`); });
+  // What the served Content-Security-Policy blocked (the console is where Chromium reports it).
+  page.cspViolations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) page.cspViolations.push(m.text()); });
   return page;
 }
 

@@ -303,5 +303,6 @@ describe('web UI', { concurrency: false }, () => {
     await loginUI(page, VIEWER.username, viewerPassword);
     await page.getByRole('heading', { name: 'Catalog', level: 1 }).waitFor();
     assert.deepEqual(page.pageErrors.map(String), [], 'no uncaught errors in the page');
+    assert.deepEqual(page.cspViolations, [], 'nothing the Content-Security-Policy blocked');
   });
 });
