@@ -487,6 +487,25 @@ function Drift({ e }: { e: CatalogEntry }) {
   );
 }
 
+/** The Clipboard API where the page is a secure context; a hidden text area elsewhere (plain
+ *  HTTP on a non-local address). */
+async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard?.writeText) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  const ok = document.execCommand?.("copy") ?? false;
+  area.remove();
+  if (!ok) throw new Error("the browser does not allow copying here");
+}
+
 function RawCard({ e }: { e: CatalogEntry }) {
   const card = useRawCard(e.id, true);
   const toast = useToast();
@@ -496,7 +515,7 @@ function RawCard({ e }: { e: CatalogEntry }) {
   if (text === null) return <p className="muted">No raw card stored for this entry.</p>;
   const copy = async () => {
     try {
-      await navigator.clipboard.writeText(text);
+      await copyText(text);
       toast.success("Card copied to the clipboard");
     } catch (err) {
       toast.error(`Could not copy: ${errorMessage(err)}`);

@@ -193,3 +193,14 @@ describe("entry page", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("catalog entry not found");
   });
 });
+
+describe("raw card actions", () => {
+  it("copies the card and reports it", async () => {
+    api(viewer(), { "GET /api/v1/catalog/e1/card": { text: '{"name":"T"}' } });
+    const ue = userEvent.setup(); // with a clipboard stub of its own
+    renderApp("/catalog/e1?tab=card");
+    await ue.click(await screen.findByRole("button", { name: "Copy card" }));
+    expect(await screen.findByText("Card copied to the clipboard")).toBeInTheDocument();
+    expect(await navigator.clipboard.readText()).toBe('{"name":"T"}');
+  });
+});
