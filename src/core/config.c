@@ -439,7 +439,7 @@ static bool yaml_source_tags(struct yaml_load *y, struct al_config_source *s, co
 		snprintf(item, sizeof item, "%.300s[%zu]", path, i);
 		bool ok = yaml_scalar_copy(y, &ev, item, &v);
 		yaml_event_delete(&ev);
-		if (!ok)
+		if (!ok || !v)
 			return false;
 		char **tags = realloc(s->tags, (s->ntags + 1) * sizeof *tags);
 		if (!tags) {
@@ -601,7 +601,7 @@ static bool yaml_source(struct yaml_load *y, size_t index, size_t line)
 		size_t kline = ev.start_mark.line + 1;
 		bool good = yaml_scalar_copy(y, &ev, path, &key);
 		yaml_event_delete(&ev);
-		if (!good)
+		if (!good || !key)
 			goto fail;
 		snprintf(item, sizeof item, "%s.%.200s", path, key);
 		bool known = false;

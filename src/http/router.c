@@ -172,7 +172,8 @@ bool al_router_add(struct al_router *r, const char *method, const char *pattern,
 					child = n->literals[i];
 			if (!child) {
 				struct al_router_node **grown =
-				    realloc(n->literals, (n->nliterals + 1) * sizeof *grown);
+				    /* an array of pointers: sizeof *grown is a pointer's size, as meant */
+				    realloc(n->literals, (n->nliterals + 1) * sizeof *grown); // NOLINT(bugprone-sizeof-expression)
 				if (!grown)
 					goto oom;
 				n->literals = grown;

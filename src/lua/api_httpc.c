@@ -35,11 +35,14 @@ static const char *const tls_keys[] = {"ca_file", "cert_file", "key_file", "inse
 #define MAX_STREAM_BYTES (1LL << 50)
 
 /* Raises "<fn>: [item N: ]<message>". */
-static int misuse(lua_State *L, const char *fn, int item, const char *msg, const char *arg)
+__attribute__((noreturn)) static void misuse(lua_State *L, const char *fn, int item, const char *msg,
+					    const char *arg)
 {
 	if (item > 0)
-		return luaL_error(L, "%s: item %d: %s%s", fn, item, msg, arg ? arg : "");
-	return luaL_error(L, "%s: %s%s", fn, msg, arg ? arg : "");
+		luaL_error(L, "%s: item %d: %s%s", fn, item, msg, arg ? arg : "");
+	else
+		luaL_error(L, "%s: %s%s", fn, msg, arg ? arg : "");
+	abort(); /* luaL_error does not return */
 }
 
 static void check_int_field(lua_State *L, int t, const char *key, lua_Number lo, lua_Number hi, const char *fn,
@@ -87,7 +90,7 @@ static void check_tls(lua_State *L, int t, const char *fn, int item)
 		lua_pushnil(L);
 		while (lua_next(L, tls)) {
 			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-			if (!is_key(tls_keys, k))
+			if (!k || !is_key(tls_keys, k))
 				misuse(L, fn, item, "unknown tls field ", k ? k : "(not a string)");
 			bool insecure = strcmp(k, "insecure_skip_verify") == 0;
 			if (insecure ? !lua_isboolean(L, -1) : (lua_type(L, -1) != LUA_TSTRING || !lua_objlen(L, -1)))
