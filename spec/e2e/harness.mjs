@@ -149,8 +149,8 @@ export async function launchBrowser() {
 }
 
 // A fresh context (own cookies) on the server; every page error fails loudly in the log.
-export async function newPage(browser, server, { colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1360, height: 900 }, colorScheme });
+export async function newPage(browser, server, { colorScheme = 'light', viewport = { width: 1360, height: 900 } } = {}) {
+  const context = await browser.newContext({ baseURL: server.url, viewport, colorScheme });
   context.setDefaultTimeout(15000);
   context.setDefaultNavigationTimeout(20000);
   const page = await context.newPage();

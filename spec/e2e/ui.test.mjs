@@ -89,6 +89,23 @@ describe('web UI', { concurrency: false }, () => {
     }
   });
 
+  step('folds the navigation behind a Menu button on a narrow screen', async () => {
+    const phone = await newPage(browser, stack.server, { viewport: { width: 390, height: 844 } });
+    try {
+      await loginUI(phone, 'admin', ADMIN_PASSWORD);
+      await phone.getByRole('table', { name: 'Catalog entries' }).waitFor();
+      const nav = phone.getByRole('navigation', { name: 'Main' });
+      const link = nav.getByRole('link', { name: 'Capabilities' });
+      assert.equal(await link.isVisible(), false, 'the navigation is folded');
+      await phone.getByRole('button', { name: 'Menu' }).click();
+      await link.click();
+      await phone.getByRole('heading', { name: 'Capabilities', level: 1 }).waitFor();
+      await screenshot(phone, 'capabilities-narrow');
+    } finally {
+      await phone.context().close();
+    }
+  });
+
   step('filters by search (with the / shortcut) and protocol; filters live in the URL', async () => {
     await page.goto('/');
     await entryLink(stack.a2a.entry.display_name).waitFor();
