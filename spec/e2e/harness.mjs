@@ -9,7 +9,8 @@
 //   AGENTLENS_E2E_HEADED=1   show the browser (needs a display)
 //   AGENTLENS_E2E_DISCOVERY=api  register the mocks through the API instead of sources:
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ADMIN_PASSWORD, JWT_SECRET, api, loginOk, show } from '../support/auth.mjs';
@@ -196,4 +197,19 @@ export function withScreenshot(getPage, title, fn) {
       throw e;
     }
   };
+}
+
+// axe-core (spec/e2e/package-lock.json) on the current page: the violations of impact serious or
+// critical, as "impact id: selector (help)" lines. It is evaluated through the DevTools
+// protocol, which the page's Content-Security-Policy does not restrict.
+let axeSource;
+export async function accessibilityViolations(page) {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ impact: v.impact, id: v.id, help: v.help, targets: v.nodes.map((n) => String(n.target)) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.targets.slice(0, 3).join(', ')} (${v.help})`);
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from '../support/server.mjs';
 import {
-  ADMIN_PASSWORD, api, launchBrowser, loginOk, loginUI, newPage, screenshot, show, startMock, startStack, withScreenshot,
+  ADMIN_PASSWORD, accessibilityViolations, api, launchBrowser, loginOk, loginUI, newPage, screenshot, show, startMock, startStack, withScreenshot,
 } from './harness.mjs';
 
 const CARD = readFileSync(path.join(ROOT, 'spec', 'fixtures', 'cards', 'a2a', 'v1.0-translation-agent.json'), 'utf8');
@@ -259,6 +259,38 @@ describe('web UI', { concurrency: false }, () => {
     await dialog.waitFor({ state: 'detached' });
     await page.getByRole('table', { name: 'Users' }).getByRole('cell', { name: VIEWER.username, exact: true }).waitFor();
     await screenshot(page, 'settings-users');
+  });
+
+  step('main pages have no serious accessibility violations (axe), light and dark', async () => {
+    const pages = [
+      ['/', () => catalogTable()],
+      [`/catalog/${encodeURIComponent(stack.mcp.entry.id)}`, () => page.getByRole('region', { name: /^Tools \(\d+\)$/ })],
+      [`/catalog/${encodeURIComponent(stack.a2a.entry.id)}?tab=health`, () => page.getByRole('heading', { name: 'Recent probes' })],
+      ['/capabilities', () => page.getByRole('list', { name: 'Capabilities' })],
+      ['/settings/users', () => page.getByRole('table', { name: 'Users' })],
+      ['/settings/roles', () => page.getByRole('list', { name: 'Roles' })],
+      ['/settings/account', () => page.getByLabel('Current password')],
+      ['/system', () => page.getByRole('heading', { name: 'System status' })],
+    ];
+    const problems = [];
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [p, ready] of pages) {
+        await page.goto(p);
+        await ready().first().waitFor();
+        for (const v of await accessibilityViolations(page)) problems.push(`${scheme} ${p}: ${v}`);
+      }
+      await page.goto('/');
+      await page.getByRole('button', { name: 'Register agent' }).click();
+      await page.getByRole('dialog', { name: 'Register agent' }).getByLabel('Agent card JSON').waitFor();
+      for (const v of await accessibilityViolations(page)) problems.push(`${scheme} register dialog: ${v}`);
+      // Escape closes the dialog and gives the focus back to the button that opened it.
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog', { name: 'Register agent' }).waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.textContent), 'Register agent');
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(problems, []);
   });
 
   step('logs out', async () => {
