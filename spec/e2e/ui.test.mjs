@@ -109,7 +109,7 @@ describe('web UI', { concurrency: false }, () => {
   step('filters by search (with the / shortcut) and protocol; filters live in the URL', async () => {
     await page.goto('/');
     await entryLink(stack.a2a.entry.display_name).waitFor();
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
     await page.keyboard.press('/');
     const search = page.getByRole('searchbox', { name: /Search/ });
     assert.ok(await search.evaluate((el) => el === document.activeElement), '/ focuses the search box');
