@@ -129,10 +129,13 @@ export async function startStack({ args = [], env = {} } = {}) {
   return {
     server, a2a, mcp, token, discovery, data,
     async stop() {
-      await server.stop();
-      a2a.stop();
-      mcp.stop();
-      rmSync(data, { recursive: true, force: true });
+      try {
+        await server.stop();
+      } finally {
+        a2a.stop();
+        mcp.stop();
+        rmSync(data, { recursive: true, force: true });
+      }
     },
   };
 }
