@@ -155,6 +155,8 @@ sources:
         const probed = await api(server, 'POST', `/api/v1/catalog/${e.id}/probe`, { token });
         assert.equal(probed.status, 200, show(probed));
         assert.equal(probed.body.state, 'active', `${e.display_name}: ${show(probed)}`);
+        assert.equal(probed.body.lastError, '', `${e.display_name}: ${show(probed)}`); // not "auth required"
+        assert.equal(probed.body.consecutiveFailures, 0, `${e.display_name}: ${show(probed)}`);
       }
 
       // the header it needs is not sent: discovered as a minimal entry with the reason (inserted
