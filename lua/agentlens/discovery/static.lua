@@ -145,20 +145,21 @@ function M.round(opts)
   return out
 end
 
--- headers(key) -> a copy of the headers (bearer token included) of the static source with that
--- key ("config/<name>"), or nil: for probes of discovered entries that need the same credentials
--- as their discovery (they are never stored with the entry).
-function M.headers(key)
+-- headers_by_key() -> { ["config/<name>"] = headers } for the static sources that send headers
+-- (copies, bearer token included): probes of discovered entries need the same credentials as
+-- their discovery (they are never stored with the entry). One call serves a whole sweep.
+function M.headers_by_key()
+  local out = {}
   for _, it in ipairs(M.items()) do
-    if it.key == key then
-      local out = {}
-      for k, v in pairs(it.headers or {}) do
-        out[k] = v
+    if it.headers and next(it.headers) ~= nil then
+      local h = {}
+      for k, v in pairs(it.headers) do
+        h[k] = v
       end
-      return out
+      out[it.key] = h
     end
   end
-  return nil
+  return out
 end
 
 -- reset(): forgets the sync times of this state (specs).

@@ -61,29 +61,23 @@ function M.enabled()
   return setting("health.check_enabled", true) ~= false
 end
 
--- The headers a discovered entry's source sends (a static source's `headers:` and bearer
--- token), so a probe of a protected agent is authenticated like its discovery; nil otherwise.
-local function source_headers(entry, lookup)
-  local key = entry.discovery_key
-  if key == nil and lookup then
-    key = store.discovery_key(entry.id)
-  end
-  if type(key) ~= "string" or key:sub(1, 7) ~= "config/" then
-    return nil
-  end
-  local ok, h = pcall(function()
-    return require("agentlens.discovery.static").headers(key)
+-- The headers each static source sends ({ [discovery key] = headers }), so a probe of a
+-- protected agent is authenticated like its discovery; {} when there are none.
+local function source_headers()
+  local ok, by_key = pcall(function()
+    return require("agentlens.discovery.static").headers_by_key()
   end)
-  if ok and type(h) == "table" and next(h) ~= nil then
-    return h
+  if not ok then
+    log.warn("health: cannot read the static sources' headers", { error = tostring(by_key) })
+    return {}
   end
-  return nil
+  return by_key
 end
 
 function M.probe_entry(entry, opts)
   opts = opts or {}
   local popts = { ssrf_guard = false, timeout_ms = opts.timeout_ms, request = opts.request,
-    headers = source_headers(entry, true) }
+    headers = source_headers()[entry.discovery_key or store.discovery_key(entry.id) or false] }
   local result = probe.probe(entry, popts)
   local current = entry.state
   local failures = entry.consecutive_failures
@@ -140,9 +134,9 @@ function M.sweep(opts)
     touched = time.monotonic()
   end
 
-  local tasks = {}
+  local tasks, headers_of = {}, source_headers()
   for i, e in ipairs(entries) do
-    local headers = source_headers(e)
+    local headers = headers_of[e.discovery_key or false]
     tasks[i] = function(request)
       return probe.probe(e, { ssrf_guard = false, request = request, batched = true, timeout_ms = timeout_ms,
         headers = headers,
