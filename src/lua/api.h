@@ -21,6 +21,7 @@ int al_open_shared(lua_State *L);
 int al_open_system(lua_State *L);
 int al_open_testing(lua_State *L);
 int al_open_time(lua_State *L);
+int al_open_yaml(lua_State *L);
 
 /* Builds the request table for r (stack: +1). The metatable must be at registry ref mt_ref. */
 void al_http_push_request(lua_State *L, struct al_request *r, int mt_ref);

@@ -85,7 +85,7 @@ void al_vm_preload(lua_State *L)
 		{"agentlens.log", al_open_log},       {"agentlens.system", al_open_system},
 		{"agentlens.time", al_open_time},     {"agentlens.scripts", l_scripts},
 		{"agentlens.shared", al_open_shared}, {"agentlens.testing", al_open_testing},
-		{"agentlens.httpc", al_open_httpc},
+		{"agentlens.httpc", al_open_httpc},   {"agentlens.yaml", al_open_yaml},
 		{NULL, NULL},
 	};
 	lua_getglobal(L, "package");
