@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- agentlens.discovery.kubernetes (Service -> sync item, watch lines, backoff, the job's session
--- with a recording sync) and agentlens.discovery.kubeconfig (the YAML subset, contexts, -data
--- files), without a network: the API server and agents are in spec/api/kubernetes.test.mjs.
+-- with a recording sync) and agentlens.discovery.kubeconfig (YAML through agentlens.yaml,
+-- contexts, -data files), without a network: the API server and agents are in spec/api/kubernetes.test.mjs.
 local k8s = require "agentlens.discovery.kubernetes"
 local kubeconfig = require "agentlens.discovery.kubeconfig"
 
@@ -219,22 +219,35 @@ users:
     assert.same({}, doc.preferences)
   end)
 
+  it("reads flow collections like their block form", function()
+    local flow = assert(kubeconfig.parse(KC))
+    local block = assert(kubeconfig.parse(KC:gsub("  context: {cluster: other}", "  context:\n    cluster: other")))
+    assert.same({ cluster = "other" }, flow.contexts[2].context)
+    assert.same(block, flow)
+  end)
+
   it("refuses what it does not understand, naming the line", function()
-    local doc, err = kubeconfig.parse(KC)
+    local doc, err = kubeconfig.parse((KC:gsub("  context: {cluster: other}", "  context: !!map {cluster: other}")))
     assert.is_nil(doc)
-    assert.equal("kubeconfig: line 21: flow collections are not supported in a kubeconfig", err)
+    assert.equal("kubeconfig: line 21 column 12: YAML tags are not supported", err)
     doc, err = kubeconfig.parse("a: &x 1\n")
     assert.is_nil(doc)
-    assert.matches("anchors", err)
+    assert.equal("kubeconfig: line 1 column 4: YAML anchors and aliases are not supported", err)
     doc, err = kubeconfig.parse("a: 1\n  b: 2\n")
     assert.is_nil(doc)
-    assert.matches("line 2", err)
+    assert.matches("^kubeconfig: line 2 column %d+: ", err)
     doc, err = kubeconfig.parse("a: 1\na: 2\n")
     assert.is_nil(doc)
-    assert.matches("duplicate key a", err)
+    assert.equal("kubeconfig: line 2 column 1: duplicate key a", err)
     doc, err = kubeconfig.parse("")
     assert.is_nil(doc)
-    assert.matches("empty", err)
+    assert.equal("kubeconfig: the document is empty", err)
+    doc, err = kubeconfig.parse("# only a comment\n")
+    assert.is_nil(doc)
+    assert.equal("kubeconfig: the document is empty", err)
+    doc, err = kubeconfig.parse("- a\n- b\n")
+    assert.is_nil(doc)
+    assert.equal("kubeconfig: the document is not a mapping", err)
   end)
 
   it("accepts JSON", function()
