@@ -146,17 +146,6 @@ export function Pagination({
   );
 }
 
-export function FieldErrors({ id, errors }: { id: string; errors: string[] }) {
-  if (errors.length === 0) return null;
-  return (
-    <ul id={id} className="field-errors">
-      {errors.map((e, i) => (
-        <li key={i}>{e}</li>
-      ))}
-    </ul>
-  );
-}
-
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "never";
   const d = new Date(iso);

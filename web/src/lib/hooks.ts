@@ -10,6 +10,19 @@ export function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
+/** A text filter that writes to the URL once typing pauses: `commit` gets the paused text. */
+export function useDebouncedField(urlValue: string, commit: (v: string) => void, ms = 300) {
+  const [text, setText] = useState(urlValue);
+  const debounced = useDebounced(text, ms);
+  // Follow the URL (back button, "Clear filters").
+  useEffect(() => setText(urlValue), [urlValue]);
+  useEffect(() => {
+    if (debounced !== urlValue) commit(debounced);
+    // only when the debounced text changes
+  }, [debounced]);
+  return [text, setText] as const;
+}
+
 function typingTarget(t: EventTarget | null): boolean {
   if (!(t instanceof HTMLElement)) return false;
   const tag = t.tagName;

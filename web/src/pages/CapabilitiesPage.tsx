@@ -1,11 +1,10 @@
 // Capabilities browser: search and filter by kind; each capability with the agents offering it.
-import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useCapabilities } from "../api/hooks";
 import type { CapabilityItem } from "../api/types";
 import { Spinner } from "../components/Spinner";
 import { ErrorAlert, Pagination, ProtocolBadge, StatusBadge, formatLatency } from "../components/ui";
-import { useDebounced, usePageTitle, useSlashFocus } from "../lib/hooks";
+import { useDebouncedField, usePageTitle, useSlashFocus } from "../lib/hooks";
 
 export const KINDS: Array<[string, string]> = [
   ["a2a.skill", "A2A skill"],
@@ -48,8 +47,6 @@ export default function CapabilitiesPage() {
   const kind = KINDS.some(([k]) => k === params.get("kind")) ? params.get("kind")! : "";
   const sort = params.get("sort") === "agentName_asc" ? "agentName_asc" : "name_asc";
   const page = Math.max(1, Number(params.get("page")) || 1);
-  const [text, setText] = useState(q);
-  const debounced = useDebounced(text, 300);
   const searchRef = useSlashFocus<HTMLInputElement>();
 
   const set = (patch: Record<string, string>) => {
@@ -61,11 +58,7 @@ export default function CapabilitiesPage() {
     if (!("page" in patch)) next.delete("page");
     setParams(next, { replace: true });
   };
-  useEffect(() => setText(q), [q]);
-  useEffect(() => {
-    if (debounced !== q) set({ q: debounced });
-    // only when the debounced text changes
-  }, [debounced]);
+  const [text, setText] = useDebouncedField(q, (v) => set({ q: v }));
 
   const caps = useCapabilities({ q: q || undefined, kind: kind || undefined, sort, limit: PAGE, offset: (page - 1) * PAGE });
   const groups = caps.data ? group(caps.data.items) : [];

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useCatalog, usePollInterval, useStats } from "../api/hooks";
 import { PROTOCOLS, SOURCES, STATES, type CatalogEntry, type Sort } from "../api/types";
@@ -22,7 +22,7 @@ import {
   toQuery,
   type CatalogFilters,
 } from "../lib/catalogFilters";
-import { useDebounced, usePageTitle, useSlashFocus } from "../lib/hooks";
+import { useDebouncedField, usePageTitle, useSlashFocus } from "../lib/hooks";
 
 const RegisterDialog = lazy(() => import("./RegisterDialog"));
 
@@ -66,18 +66,6 @@ function StatsBar({ refreshMs }: { refreshMs: number }) {
       </dl>
     </section>
   );
-}
-
-/** A text filter that writes to the URL once typing pauses. */
-function useDebouncedField(urlValue: string, commit: (v: string) => void, ms = 300) {
-  const [text, setText] = useState(urlValue);
-  const debounced = useDebounced(text, ms);
-  // Follow the URL (back button, "Clear filters").
-  useEffect(() => setText(urlValue), [urlValue]);
-  useEffect(() => {
-    if (debounced !== urlValue) commit(debounced);
-  }, [debounced]);
-  return [text, setText] as const;
 }
 
 function EntryRow({ e }: { e: CatalogEntry }) {

@@ -1,6 +1,6 @@
 // Settings: runtime settings, users, roles (with a permission picker), and the user's own account.
-import { useState, type FormEvent } from "react";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent, type ReactNode } from "react";
+import { useMutation, useQueryClient, type UseMutationResult } from "@tanstack/react-query";
 import { Navigate, useNavigate, useParams } from "react-router";
 import { errorMessage, problemsOf, request, send } from "../api/client";
 import { usePermissions, useRoles, useSettings, useUsers } from "../api/hooks";
@@ -27,6 +27,80 @@ function FormError({ error }: { error: unknown }) {
     </p>
   );
 }
+
+/** A form's onSubmit that runs `action` instead of the browser's submission. */
+function submitWith(action: () => void) {
+  return (e: FormEvent) => {
+    e.preventDefault();
+    action();
+  };
+}
+
+/** The primary submit button: disabled and busy while the call runs. */
+function SubmitButton({
+  pending,
+  busyLabel = "Saving…",
+  disabled = false,
+  children,
+}: {
+  pending: boolean;
+  busyLabel?: string;
+  disabled?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <button type="submit" className="btn btn-primary" disabled={pending || disabled} aria-busy={pending}>
+      {pending ? busyLabel : children}
+    </button>
+  );
+}
+
+/** The foot of a dialog form: the call's error, then Cancel and the submit button. */
+function DialogFormFooter({ save, label, onCancel }: { save: { isPending: boolean; error: unknown }; label: string; onCancel: () => void }) {
+  return (
+    <>
+      <FormError error={save.error} />
+      <div className="row end">
+        <button type="button" className="btn" onClick={onCancel} disabled={save.isPending}>
+          Cancel
+        </button>
+        <SubmitButton pending={save.isPending}>{label}</SubmitButton>
+      </div>
+    </>
+  );
+}
+
+/** The confirmation of a delete mutation; closing it forgets the mutation's error. */
+function ConfirmDelete<T>({
+  target,
+  title,
+  message,
+  del,
+  onClose,
+}: {
+  target: T;
+  title: string;
+  message: ReactNode;
+  del: UseMutationResult<unknown, Error, T>;
+  onClose: () => void;
+}) {
+  return (
+    <ConfirmDialog
+      title={title}
+      message={message}
+      confirmLabel={title}
+      busy={del.isPending}
+      error={del.isError ? errorMessage(del.error) : null}
+      onConfirm={() => del.mutate(target)}
+      onClose={() => {
+        del.reset();
+        onClose();
+      }}
+    />
+  );
+}
+
+const PASSWORD_RULES = "At least 10 characters with upper- and lower-case letters, a digit and a symbol.";
 
 // ---- General -----------------------------------------------------------------------------
 
@@ -120,9 +194,9 @@ function GeneralTab() {
           <button type="button" className="btn" disabled={changed.length === 0 || save.isPending} onClick={() => setDraft({})}>
             Discard changes
           </button>
-          <button type="submit" className="btn btn-primary" disabled={changed.length === 0 || save.isPending} aria-busy={save.isPending}>
-            {save.isPending ? "Saving…" : "Save settings"}
-          </button>
+          <SubmitButton pending={save.isPending} disabled={changed.length === 0}>
+            Save settings
+          </SubmitButton>
         </div>
       ) : (
         <p className="muted">Read only: you need the settings:write permission to change settings.</p>
@@ -165,14 +239,7 @@ function UserDialog({ user, roles, onClose }: { user: User | null; roles: Role[]
   const errs = fieldErrors(save.error);
   return (
     <Dialog title={user ? `Edit user ${user.username}` : "Add user"} onClose={onClose} busy={save.isPending}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.mutate();
-        }}
-      >
+      <form className="stack" noValidate onSubmit={submitWith(() => save.mutate())}>
         {user ? null : (
           <Field label="Username" error={errs.username}>
             <input value={v.username} onChange={(e) => setV({ ...v, username: e.target.value })} required autoComplete="off" />
@@ -185,7 +252,7 @@ function UserDialog({ user, roles, onClose }: { user: User | null; roles: Role[]
           <input type="email" value={v.email} onChange={(e) => setV({ ...v, email: e.target.value })} />
         </Field>
         {user ? null : (
-          <Field label="Password" error={errs.password} hint="At least 10 characters with upper- and lower-case letters, a digit and a symbol.">
+          <Field label="Password" error={errs.password} hint={PASSWORD_RULES}>
             <input type="password" value={v.password} onChange={(e) => setV({ ...v, password: e.target.value })} required autoComplete="new-password" />
           </Field>
         )}
@@ -202,15 +269,7 @@ function UserDialog({ user, roles, onClose }: { user: User | null; roles: Role[]
           <input type="checkbox" checked={v.is_active} onChange={(e) => setV({ ...v, is_active: e.target.checked })} />
           <span>Active (may sign in)</span>
         </label>
-        <FormError error={save.error} />
-        <div className="row end">
-          <button type="button" className="btn" onClick={onClose} disabled={save.isPending}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={save.isPending} aria-busy={save.isPending}>
-            {save.isPending ? "Saving…" : user ? "Save user" : "Create user"}
-          </button>
-        </div>
+        <DialogFormFooter save={save} label={user ? "Save user" : "Create user"} onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -330,17 +389,12 @@ function UsersTab() {
       {roles.isError ? <ErrorAlert error={roles.error} what="Could not load roles" /> : null}
       {editing ? <UserDialog user={editing === "new" ? null : editing} roles={roleList} onClose={() => setEditing(null)} /> : null}
       {deleting ? (
-        <ConfirmDialog
+        <ConfirmDelete
+          target={deleting}
           title="Delete user"
           message={<p>Delete the account {deleting.username}? Their sessions end at once.</p>}
-          confirmLabel="Delete user"
-          busy={del.isPending}
-          error={del.isError ? errorMessage(del.error) : null}
-          onConfirm={() => del.mutate(deleting)}
-          onClose={() => {
-            del.reset();
-            setDeleting(null);
-          }}
+          del={del}
+          onClose={() => setDeleting(null)}
         />
       ) : null}
     </div>
@@ -349,7 +403,7 @@ function UsersTab() {
 
 // ---- Roles -------------------------------------------------------------------------------
 
-export function PermissionPicker({
+function PermissionPicker({
   value,
   onChange,
   disabled = false,
@@ -409,14 +463,7 @@ function RoleDialog({ role, onClose }: { role: Role | null; onClose: () => void 
   const errs = fieldErrors(save.error);
   return (
     <Dialog title={role ? `Edit role ${role.name}` : "Add role"} onClose={onClose} busy={save.isPending} wide>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.mutate();
-        }}
-      >
+      <form className="stack" noValidate onSubmit={submitWith(() => save.mutate())}>
         <Field label="Role name" error={errs.name}>
           <input value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} required />
         </Field>
@@ -425,15 +472,7 @@ function RoleDialog({ role, onClose }: { role: Role | null; onClose: () => void 
         </Field>
         <PermissionPicker value={v.permissions} onChange={(p) => setV({ ...v, permissions: p })} />
         {errs.permissions ? <p className="field-error">{errs.permissions}</p> : null}
-        <FormError error={save.error} />
-        <div className="row end">
-          <button type="button" className="btn" onClick={onClose} disabled={save.isPending}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={save.isPending} aria-busy={save.isPending}>
-            {save.isPending ? "Saving…" : role ? "Save role" : "Create role"}
-          </button>
-        </div>
+        <DialogFormFooter save={save} label={role ? "Save role" : "Create role"} onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -495,17 +534,12 @@ function RolesTab() {
       </ul>
       {editing ? <RoleDialog role={editing === "new" ? null : editing} onClose={() => setEditing(null)} /> : null}
       {deleting ? (
-        <ConfirmDialog
+        <ConfirmDelete
+          target={deleting}
           title="Delete role"
           message={<p>Delete the role {deleting.name}?</p>}
-          confirmLabel="Delete role"
-          busy={del.isPending}
-          error={del.isError ? errorMessage(del.error) : null}
-          onConfirm={() => del.mutate(deleting)}
-          onClose={() => {
-            del.reset();
-            setDeleting(null);
-          }}
+          del={del}
+          onClose={() => setDeleting(null)}
         />
       ) : null}
     </div>
@@ -573,14 +607,7 @@ function AccountTab() {
             <dd>{formatTime(user.last_login)}</dd>
           </div>
         </dl>
-        <form
-          className="stack"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            saveProfile.mutate();
-          }}
-        >
+        <form className="stack" noValidate onSubmit={submitWith(() => saveProfile.mutate())}>
           <Field label="Display name" error={perrs.display_name}>
             <input value={profile.display_name} onChange={(e) => setProfile({ ...profile, display_name: e.target.value })} />
           </Field>
@@ -589,9 +616,7 @@ function AccountTab() {
           </Field>
           <FormError error={saveProfile.error} />
           <div className="row end">
-            <button type="submit" className="btn btn-primary" disabled={saveProfile.isPending} aria-busy={saveProfile.isPending}>
-              {saveProfile.isPending ? "Saving…" : "Save profile"}
-            </button>
+            <SubmitButton pending={saveProfile.isPending}>Save profile</SubmitButton>
           </div>
         </form>
       </section>
@@ -600,20 +625,15 @@ function AccountTab() {
         <form
           className="stack"
           noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (pw.next !== pw.confirm) {
-              setMismatch(true);
-              return;
-            }
-            setMismatch(false);
-            changePw.mutate();
-          }}
+          onSubmit={submitWith(() => {
+            setMismatch(pw.next !== pw.confirm);
+            if (pw.next === pw.confirm) changePw.mutate();
+          })}
         >
           <Field label="Current password" error={pwerrs.current_password}>
             <input type="password" autoComplete="current-password" value={pw.current} onChange={(e) => setPw({ ...pw, current: e.target.value })} required />
           </Field>
-          <Field label="New password" error={pwerrs.new_password} hint="At least 10 characters with upper- and lower-case letters, a digit and a symbol.">
+          <Field label="New password" error={pwerrs.new_password} hint={PASSWORD_RULES}>
             <input type="password" autoComplete="new-password" value={pw.next} onChange={(e) => setPw({ ...pw, next: e.target.value })} required />
           </Field>
           <Field label="Confirm new password" error={mismatch ? "The passwords do not match." : undefined}>
@@ -622,9 +642,9 @@ function AccountTab() {
           <FormError error={changePw.error} />
           <p className="muted small">Changing the password signs you out everywhere, this session included.</p>
           <div className="row end">
-            <button type="submit" className="btn btn-primary" disabled={changePw.isPending} aria-busy={changePw.isPending}>
-              {changePw.isPending ? "Changing…" : "Change password"}
-            </button>
+            <SubmitButton pending={changePw.isPending} busyLabel="Changing…">
+              Change password
+            </SubmitButton>
           </div>
         </form>
       </section>
