@@ -8,14 +8,8 @@ local catalog = require "agentlens.store.catalog"
 local health = require "agentlens.store.health"
 local cache = require "agentlens.catalog.cache"
 
-local pg = db.dialect() == "postgres"
 
-local function clean()
-  assert(db.exec("DELETE FROM catalog_entries"))
-  if not pg then
-    assert(db.exec("DELETE FROM catalog_fts"))
-  end
-end
+local clean = require("catalog_db").clean
 
 local n = 0
 local function add(name, over)

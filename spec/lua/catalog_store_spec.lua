@@ -7,12 +7,7 @@ local catalog = require "agentlens.store.catalog"
 
 local pg = db.dialect() == "postgres"
 
-local function clean()
-  assert(db.exec("DELETE FROM catalog_entries"))
-  if not pg then
-    assert(db.exec("DELETE FROM catalog_fts"))
-  end
-end
+local clean = require("catalog_db").clean
 
 local function count(sql, ...)
   return assert(db.query(sql, ...))[1].n

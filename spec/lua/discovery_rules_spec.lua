@@ -166,12 +166,7 @@ describe("agentlens.discovery.static on " .. db.dialect(), function()
     end
     return out
   end
-  local function clean()
-    assert(db.exec("DELETE FROM catalog_entries"))
-    if db.dialect() ~= "postgres" then
-      assert(db.exec("DELETE FROM catalog_fts"))
-    end
-  end
+  local clean = require("catalog_db").clean
   before_each(function()
     clean()
     static.reset()

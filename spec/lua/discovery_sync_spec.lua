@@ -8,16 +8,10 @@ local sync = require "agentlens.discovery.sync"
 local rules = require "agentlens.discovery.rules"
 local fixtures = require "card_fixtures"
 
-local pg = db.dialect() == "postgres"
 local CARD = fixtures.text("a2a/v1.0-translation-agent.json")
 local ENDPOINT = "https://translate.example.com/a2a/v1"
 
-local function clean()
-  assert(db.exec("DELETE FROM catalog_entries"))
-  if not pg then
-    assert(db.exec("DELETE FROM catalog_fts"))
-  end
-end
+local clean = require("catalog_db").clean
 
 -- A transport that serves `card` at every well-known path of agent.example, or fails.
 local served

@@ -8,14 +8,8 @@ local drift = require "agentlens.health.drift"
 local catalog = require "agentlens.store.catalog"
 local mcp = require "agentlens.protocols.mcp"
 
-local pg = db.dialect() == "postgres"
 
-local function clean()
-  assert(db.exec("DELETE FROM catalog_entries"))
-  if not pg then
-    assert(db.exec("DELETE FROM catalog_fts"))
-  end
-end
+local clean = require("catalog_db").clean
 
 local n = 0
 local function add_entry(tools)

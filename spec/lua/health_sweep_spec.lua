@@ -200,14 +200,8 @@ describe("health settings defaults from the configuration", function()
 end)
 
 describe("concurrent health sweep", function()
-  local pg = db.dialect() == "postgres"
 
-  local function clean()
-    assert(db.exec("DELETE FROM catalog_entries"))
-    if not pg then
-      assert(db.exec("DELETE FROM catalog_fts"))
-    end
-  end
+  local clean = require("catalog_db").clean
 
   before_each(clean)
   after_each(clean)
