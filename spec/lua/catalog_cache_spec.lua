@@ -8,7 +8,6 @@ local catalog = require "agentlens.store.catalog"
 local health = require "agentlens.store.health"
 local cache = require "agentlens.catalog.cache"
 
-
 local clean = require("catalog_db").clean
 
 local n = 0

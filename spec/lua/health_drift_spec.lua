@@ -8,7 +8,6 @@ local drift = require "agentlens.health.drift"
 local catalog = require "agentlens.store.catalog"
 local mcp = require "agentlens.protocols.mcp"
 
-
 local clean = require("catalog_db").clean
 
 local n = 0
