@@ -153,6 +153,16 @@ function M.touch()
   bump_version("catalog.live", "live_version")
 end
 
+-- exec_bump(sql, ...) -> rows changed | nil, message, code: a write of entry data that bumps
+-- the entries' version when it changed a row.
+local function exec_bump(sql, ...)
+  local n, err, code = db.exec(sql, ...)
+  if n and n > 0 then
+    bump()
+  end
+  return n, err, code
+end
+
 -- normalize_endpoint(s): lower-case scheme and host, no default port (http 80, https 443), no
 -- trailing slash on the path; userinfo, path case, query and fragment are kept. A string without
 -- "scheme://" only loses surrounding blanks and trailing slashes.
@@ -1080,28 +1090,18 @@ end
 -- the first mark's time is kept (sweep_gone counts the grace from it).
 function M.mark_gone(source, key, reason)
   local now = time.rfc3339()
-  local n, err, code = db.exec([[UPDATE catalog_entries SET discovery_gone_at = COALESCE(discovery_gone_at, ?),
+  return exec_bump([[UPDATE catalog_entries SET discovery_gone_at = COALESCE(discovery_gone_at, ?),
     state = CASE WHEN state = 'deprecated' THEN state ELSE 'offline' END, health_last_error = ?, updated_at = ?
     WHERE discovery_key = ? AND source = ? AND (discovery_gone_at IS NULL OR state NOT IN ('offline', 'deprecated'))]],
     now, reason or "removed from its discovery source", now, key, source)
-  if not n then
-    return nil, err, code
-  end
-  if n > 0 then
-    bump()
-  end
-  return n
 end
 
 -- clear_gone(id) -> true | nil, message, code: the item is back in its source.
 function M.clear_gone(id)
-  local n, err, code = db.exec("UPDATE catalog_entries SET discovery_gone_at = NULL WHERE id = ? AND "
+  local n, err, code = exec_bump("UPDATE catalog_entries SET discovery_gone_at = NULL WHERE id = ? AND "
     .. "discovery_gone_at IS NOT NULL", id)
   if not n then
     return nil, err, code
-  end
-  if n > 0 then
-    bump()
   end
   return true
 end
@@ -1109,21 +1109,14 @@ end
 -- delete_gone(before) -> ids deleted | nil, message, code: entries marked gone at or before the
 -- RFC 3339 time `before`.
 function M.delete_gone(before)
-  local rows, err, code = db.query("SELECT id FROM catalog_entries WHERE discovery_gone_at IS NOT NULL AND "
-    .. "discovery_gone_at <= ?", before)
+  local rows, err, code = db.query("DELETE FROM catalog_entries WHERE discovery_gone_at IS NOT NULL AND "
+    .. "discovery_gone_at <= ? RETURNING id", before)
   if not rows then
     return nil, err, code
   end
   local ids = {}
-  for _, r in ipairs(rows) do
-    local n
-    n, err, code = db.exec("DELETE FROM catalog_entries WHERE id = ? AND discovery_gone_at IS NOT NULL", r.id)
-    if not n then
-      return nil, err, code
-    end
-    if n > 0 then
-      ids[#ids + 1] = r.id
-    end
+  for i, r in ipairs(rows) do
+    ids[i] = r.id
   end
   if #ids > 0 then
     bump()
@@ -1134,12 +1127,9 @@ end
 -- delete(id) -> true | false (absent) | nil, message, code. Capabilities, categories, the raw
 -- card and the search row go with the entry.
 function M.delete(id)
-  local n, err, code = db.exec("DELETE FROM catalog_entries WHERE id = ?", id)
+  local n, err, code = exec_bump("DELETE FROM catalog_entries WHERE id = ?", id)
   if not n then
     return nil, err, code
-  end
-  if n > 0 then
-    bump()
   end
   return n > 0
 end
