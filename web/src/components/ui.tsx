@@ -170,6 +170,27 @@ export function formatLatency(ms: number | null | undefined): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
+/** A region named by its h2 heading; a card unless `plain` (`className` replaces "card"). */
+export function Section({
+  title,
+  className = "card",
+  plain = false,
+  children,
+}: {
+  title: string;
+  className?: string;
+  plain?: boolean;
+  children: ReactNode;
+}) {
+  const id = useId();
+  return (
+    <section className={plain ? undefined : className} aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
 /** A labelled form control with an optional hint and error, both linked by aria-describedby
  *  (kept out of the label, so the accessible name is the label alone). */
 export function Field({

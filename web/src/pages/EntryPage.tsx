@@ -23,6 +23,7 @@ import {
   Badge,
   ErrorAlert,
   ProtocolBadge,
+  Section,
   StatusBadge,
   Tabs,
   formatLatency,
@@ -57,8 +58,7 @@ function Overview({ e }: { e: CatalogEntry }) {
   const p = e.provider;
   return (
     <div className="grid-2">
-      <section className="card" aria-labelledby="ov-general">
-        <h2 id="ov-general">General</h2>
+      <Section title="General">
         <KV
           rows={[
             ["Endpoint", e.endpoint ? <code>{e.endpoint}</code> : null],
@@ -73,9 +73,8 @@ function Overview({ e }: { e: CatalogEntry }) {
             ["Authentication", e.auth_summary ? `${e.auth_summary.label}${e.auth_summary.required ? " (required)" : ""}` : "none declared"],
           ]}
         />
-      </section>
-      <section className="card" aria-labelledby="ov-provider">
-        <h2 id="ov-provider">Provider</h2>
+      </Section>
+      <Section title="Provider">
         {p && (p.organization || p.team || p.url) ? (
           <KV
             rows={[
@@ -108,12 +107,11 @@ function Overview({ e }: { e: CatalogEntry }) {
             ["Last error", e.health.lastError || null],
           ]}
         />
-      </section>
+      </Section>
       {e.metadata && Object.keys(e.metadata).length > 0 ? (
-        <section className="card" aria-labelledby="ov-meta">
-          <h2 id="ov-meta">Metadata</h2>
+        <Section title="Metadata">
           <KV rows={Object.entries(e.metadata).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])} />
-        </section>
+        </Section>
       ) : null}
     </div>
   );
@@ -276,8 +274,7 @@ function Authentication({ e }: { e: CatalogEntry }) {
   );
   return (
     <div className="stack">
-      <section aria-labelledby="auth-req">
-        <h2 id="auth-req">Requirements</h2>
+      <Section title="Requirements" className="">
         {top.length ? (
           <>
             <p>A client must satisfy one of:</p>
@@ -298,9 +295,8 @@ function Authentication({ e }: { e: CatalogEntry }) {
             </ul>
           </>
         ) : null}
-      </section>
-      <section aria-labelledby="auth-schemes">
-        <h2 id="auth-schemes">Schemes</h2>
+      </Section>
+      <Section title="Schemes" className="">
         <div className="grid-2">
           {schemes.map((s) => (
             <div key={s.scheme_name} className="card">
@@ -337,7 +333,7 @@ function Authentication({ e }: { e: CatalogEntry }) {
             </div>
           ))}
         </div>
-      </section>
+      </Section>
     </div>
   );
 }
@@ -351,8 +347,7 @@ function Health({ id }: { id: string }) {
   return (
     <div className="stack">
       <div className="grid-2">
-        <section className="card" aria-labelledby="h-now">
-          <h2 id="h-now">Current</h2>
+        <Section title="Current">
           <KV
             rows={[
               ["State", <StatusBadge key="s" state={health.state} />],
@@ -366,9 +361,8 @@ function Health({ id }: { id: string }) {
               ],
             ]}
           />
-        </section>
-        <section className="card" aria-labelledby="h-fail">
-          <h2 id="h-fail">Last failure</h2>
+        </Section>
+        <Section title="Last failure">
           {lastFailure || health.lastError ? (
             <KV
               rows={[
@@ -380,10 +374,9 @@ function Health({ id }: { id: string }) {
           ) : (
             <p className="muted">No failure in the recent history.</p>
           )}
-        </section>
+        </Section>
       </div>
-      <section className="card stack" aria-labelledby="h-uptime">
-        <h2 id="h-uptime">Recent probes</h2>
+      <Section title="Recent probes" className="card stack">
         <UptimeBar history={history} />
         {history.length ? (
           <div className="table-wrap">
@@ -415,11 +408,10 @@ function Health({ id }: { id: string }) {
             </table>
           </div>
         ) : null}
-      </section>
-      <section className="card" aria-labelledby="h-latency">
-        <h2 id="h-latency">Latency</h2>
+      </Section>
+      <Section title="Latency">
         <LatencyChart points={latency} />
-      </section>
+      </Section>
     </div>
   );
 }

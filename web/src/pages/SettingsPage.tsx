@@ -9,7 +9,7 @@ import { ME_KEY, useAuth } from "../auth/AuthContext";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Spinner } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { Badge, ErrorAlert, Field, Pagination, Tabs, formatTime, relativeTime } from "../components/ui";
+import { Badge, ErrorAlert, Field, Pagination, Section, Tabs, formatTime, relativeTime } from "../components/ui";
 import { usePageTitle } from "../lib/hooks";
 
 /** Field errors of a failed call (`details`), by field name. */
@@ -591,8 +591,7 @@ function AccountTab() {
   const pwerrs = fieldErrors(changePw.error);
   return (
     <div className="grid-2">
-      <section className="card stack" aria-labelledby="acc-profile">
-        <h2 id="acc-profile">Profile</h2>
+      <Section title="Profile" className="card stack">
         <dl className="kv">
           <div>
             <dt>Username</dt>
@@ -619,9 +618,8 @@ function AccountTab() {
             <SubmitButton pending={saveProfile.isPending}>Save profile</SubmitButton>
           </div>
         </form>
-      </section>
-      <section className="card" aria-labelledby="acc-pw">
-        <h2 id="acc-pw">Change password</h2>
+      </Section>
+      <Section title="Change password">
         <form
           className="stack"
           noValidate
@@ -647,7 +645,7 @@ function AccountTab() {
             </SubmitButton>
           </div>
         </form>
-      </section>
+      </Section>
     </div>
   );
 }

@@ -5,7 +5,7 @@ import { useSystem } from "../api/hooks";
 import { useAuth } from "../auth/AuthContext";
 import { Spinner } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { ErrorAlert, formatTime } from "../components/ui";
+import { ErrorAlert, Section, formatTime } from "../components/ui";
 import type { LuaGeneration, ReloadError } from "../api/types";
 import type { ReactNode } from "react";
 
@@ -76,8 +76,7 @@ export default function SystemPage() {
         <ErrorAlert error={sys.error} what="Could not load the system status" onRetry={() => void sys.refetch()} />
       ) : (
         <div className="grid-2">
-          <section className="card" aria-labelledby="sys-run">
-            <h2 id="sys-run">Running</h2>
+          <Section title="Running">
             <KV
               rows={[
                 ["Version", sys.data.version],
@@ -89,9 +88,8 @@ export default function SystemPage() {
                 ["Operator scripts", gen?.scripts],
               ]}
             />
-          </section>
-          <section className="card" aria-labelledby="sys-reload">
-            <h2 id="sys-reload">Last reload</h2>
+          </Section>
+          <Section title="Last reload">
             {err ? (
               <div className="alert alert-error">
                 <p>The last reload failed; the previous generation keeps serving.</p>
@@ -106,7 +104,7 @@ export default function SystemPage() {
             ) : (
               <p>The last reload succeeded (no error).</p>
             )}
-          </section>
+          </Section>
         </div>
       )}
     </div>
