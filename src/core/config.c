@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration loader: defaults -> YAML file -> environment -> flags, generic over al_options[]. */
 #include "core/config.h"
+#include "core/config_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <yaml.h>
 
 #include "core/buf.h"
 #include "core/units.h"
@@ -20,9 +18,7 @@ extern char **environ;
 
 #define KEY_MAX 256
 
-static bool fail(struct al_config_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct al_config_error *err, const char *fmt, ...)
+bool al_config_fail(struct al_config_error *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -43,7 +39,7 @@ static const void *cfield_of(const struct al_config *cfg, const struct al_option
 }
 
 /* A value as it appears in an error message: escaped, at most 64 bytes. */
-static void show_value(const char *v, char *out, size_t outlen)
+void al_config_show_value(const char *v, char *out, size_t outlen)
 {
 	size_t o = 0, i = 0;
 
@@ -136,7 +132,7 @@ static bool set_value(struct al_config *cfg, const struct al_option *opt, const 
 	case AL_OPT_PATH: {
 		char *copy = strdup(value);
 		if (!copy)
-			return fail(err, "%s: out of memory", opt->key);
+			return al_config_fail(err, "%s: out of memory", opt->key);
 		free(*(char **)field);
 		*(char **)field = copy;
 		return true;
@@ -171,9 +167,10 @@ static bool set_value(struct al_config *cfg, const struct al_option *opt, const 
 		break;
 	}
 	char shown[300], accepted[320];
-	show_value(value, shown, sizeof shown);
+	al_config_show_value(value, shown, sizeof shown);
 	describe_accepted(opt, false, accepted, sizeof accepted);
-	return fail(err, "%s: invalid value \"%s\" (from %s): expected %s", opt->key, shown, source, accepted);
+	return al_config_fail(err, "%s: invalid value \"%s\" (from %s): expected %s", opt->key, shown, source,
+			      accepted);
 }
 
 /* Returns a row of the static table (never freed). */
@@ -207,24 +204,6 @@ static bool is_section(const char *key)
 	return false;
 }
 
-/* Frees what s owns and zeroes it. */
-static void source_free(struct al_config_source *s)
-{
-	free(s->name);
-	free(s->url);
-	free(s->team);
-	for (size_t i = 0; i < s->ntags; i++)
-		free(s->tags[i]);
-	free(s->tags);
-	for (size_t i = 0; i < s->nheaders; i++) {
-		free(s->headers[i].name);
-		free(s->headers[i].value);
-	}
-	free(s->headers);
-	free(s->auth_token_env);
-	memset(s, 0, sizeof *s);
-}
-
 /* cfg is the caller's; the strings it receives are owned by cfg (al_config_free). */
 bool al_config_defaults(struct al_config *cfg, struct al_config_error *err)
 {
@@ -251,7 +230,7 @@ void al_config_free(struct al_config *cfg)
 	free((char *)cfg->source_file);
 	cfg->source_file = NULL;
 	for (size_t i = 0; i < cfg->nsources; i++)
-		source_free(&cfg->sources[i]);
+		al_config_source_free(&cfg->sources[i]);
 	free(cfg->sources);
 	cfg->sources = NULL;
 	cfg->nsources = 0;
@@ -259,32 +238,24 @@ void al_config_free(struct al_config *cfg)
 
 /* ---- YAML ---------------------------------------------------------------------------- */
 
-struct yaml_load {
-	yaml_parser_t parser;
-	const char *file;
-	struct al_config *cfg;
-	struct al_config_error *err;
-	char **seen; /* every key path met so far, to refuse duplicates */
-	size_t nseen, capseen;
-};
-
-static bool yaml_next(struct yaml_load *y, yaml_event_t *ev)
+bool al_config_yaml_next(struct yaml_load *y, yaml_event_t *ev)
 {
 	const yaml_parser_t *p = &y->parser;
 
 	if (yaml_parser_parse(&y->parser, ev))
 		return true;
 	if (p->error == YAML_MEMORY_ERROR)
-		return fail(y->err, "%s: out of memory while reading YAML", y->file);
+		return al_config_fail(y->err, "%s: out of memory while reading YAML", y->file);
 	if (p->error == YAML_READER_ERROR)
-		return fail(y->err, "%s: YAML error at byte %zu: %s", y->file, p->problem_offset,
-			    p->problem ? p->problem : "unreadable input");
-	return fail(y->err, "%s line %zu column %zu: YAML syntax error: %s%s%s%s", y->file, p->problem_mark.line + 1,
-		    p->problem_mark.column + 1, p->problem ? p->problem : "invalid YAML", p->context ? " (" : "",
-		    p->context ? p->context : "", p->context ? ")" : "");
+		return al_config_fail(y->err, "%s: YAML error at byte %zu: %s", y->file, p->problem_offset,
+				      p->problem ? p->problem : "unreadable input");
+	return al_config_fail(y->err, "%s line %zu column %zu: YAML syntax error: %s%s%s%s", y->file,
+			      p->problem_mark.line + 1, p->problem_mark.column + 1,
+			      p->problem ? p->problem : "invalid YAML", p->context ? " (" : "",
+			      p->context ? p->context : "", p->context ? ")" : "");
 }
 
-static bool yaml_is_null(const yaml_event_t *ev)
+bool al_config_yaml_is_null(const yaml_event_t *ev)
 {
 	const char *v = (const char *)ev->data.scalar.value;
 
@@ -292,28 +263,27 @@ static bool yaml_is_null(const yaml_event_t *ev)
 	       (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL"));
 }
 
-static bool yaml_remember(struct yaml_load *y, const char *key, size_t line)
+bool al_config_yaml_remember(struct yaml_load *y, const char *key, size_t line)
 {
 	for (size_t i = 0; i < y->nseen; i++) {
 		if (strcmp(y->seen[i], key) == 0)
-			return fail(y->err, "duplicate key \"%s\" in %s line %zu", key, y->file, line);
+			return al_config_fail(y->err, "duplicate key \"%s\" in %s line %zu", key, y->file, line);
 	}
 	if (y->nseen == y->capseen) {
 		size_t cap = y->capseen ? y->capseen * 2 : 16;
 		char **p = realloc(y->seen, cap * sizeof *p);
 		if (!p)
-			return fail(y->err, "%s: out of memory", y->file);
+			return al_config_fail(y->err, "%s: out of memory", y->file);
 		y->seen = p;
 		y->capseen = cap;
 	}
 	if (!(y->seen[y->nseen] = strdup(key)))
-		return fail(y->err, "%s: out of memory", y->file);
+		return al_config_fail(y->err, "%s: out of memory", y->file);
 	y->nseen++;
 	return true;
 }
 
 static bool yaml_mapping(struct yaml_load *y, const char *prefix);
-static bool yaml_sources(struct yaml_load *y, const yaml_event_t *ev);
 
 static bool yaml_value(struct yaml_load *y, const char *key, size_t key_line, const yaml_event_t *ev)
 {
@@ -321,43 +291,45 @@ static bool yaml_value(struct yaml_load *y, const char *key, size_t key_line, co
 	size_t line = ev->start_mark.line + 1;
 
 	if (strcmp(key, "sources") == 0)
-		return yaml_sources(y, ev);
+		return al_config_yaml_sources(y, ev);
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT: {
 		const char *v = (const char *)ev->data.scalar.value;
 		char source[KEY_MAX + 64];
 		if (!opt && is_section(key))
-			return fail(y->err,
-				    "key \"%s\" in %s line %zu must be a map of %s.* options, not a single value", key,
-				    y->file, line, key);
+			return al_config_fail(
+			    y->err, "key \"%s\" in %s line %zu must be a map of %s.* options, not a single value", key,
+			    y->file, line, key);
 		if (!opt)
 			break;
 		if (strlen(v) != ev->data.scalar.length)
-			return fail(y->err, "%s: invalid value (from %s line %zu): contains a NUL character", key,
-				    y->file, line);
+			return al_config_fail(y->err, "%s: invalid value (from %s line %zu): contains a NUL character",
+					      key, y->file, line);
 		snprintf(source, sizeof source, "%s line %zu", y->file, line);
-		return set_value(y->cfg, opt, yaml_is_null(ev) ? "" : v, source, y->err);
+		return set_value(y->cfg, opt, al_config_yaml_is_null(ev) ? "" : v, source, y->err);
 	}
 	case YAML_MAPPING_START_EVENT:
 		if (opt)
-			return fail(y->err, "key \"%s\" in %s line %zu must be a single value, not a map", key, y->file,
-				    line);
+			return al_config_fail(y->err, "key \"%s\" in %s line %zu must be a single value, not a map",
+					      key, y->file, line);
 		if (is_section(key))
 			return yaml_mapping(y, key);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		if (opt)
-			return fail(y->err, "key \"%s\" in %s line %zu must be a single value, not a list", key,
-				    y->file, line);
+			return al_config_fail(y->err, "key \"%s\" in %s line %zu must be a single value, not a list",
+					      key, y->file, line);
 		if (is_section(key))
-			return fail(y->err, "key \"%s\" in %s line %zu must be a map of %s.* options, not a list", key,
-				    y->file, line, key);
+			return al_config_fail(y->err,
+					      "key \"%s\" in %s line %zu must be a map of %s.* options, not a list",
+					      key, y->file, line, key);
 		break;
 	default: /* YAML_ALIAS_EVENT */
-		return fail(y->err, "key \"%s\" in %s line %zu: YAML aliases are not supported", key, y->file, line);
+		return al_config_fail(y->err, "key \"%s\" in %s line %zu: YAML aliases are not supported", key, y->file,
+				      line);
 	}
-	return fail(y->err, "unknown key \"%s\" in %s line %zu", key, y->file, key_line);
+	return al_config_fail(y->err, "unknown key \"%s\" in %s line %zu", key, y->file, key_line);
 }
 
 /* Reads key/value pairs up to the end of the current mapping; prefix is "" at the top level. */
@@ -368,7 +340,7 @@ static bool yaml_mapping(struct yaml_load *y, const char *prefix)
 		char key[KEY_MAX];
 		size_t line;
 
-		if (!yaml_next(y, &ev))
+		if (!al_config_yaml_next(y, &ev))
 			return false;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
@@ -377,11 +349,11 @@ static bool yaml_mapping(struct yaml_load *y, const char *prefix)
 		line = ev.start_mark.line + 1;
 		if (ev.type != YAML_SCALAR_EVENT) {
 			yaml_event_delete(&ev);
-			return fail(y->err, "%s line %zu: keys must be plain strings", y->file, line);
+			return al_config_fail(y->err, "%s line %zu: keys must be plain strings", y->file, line);
 		}
 		snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", (const char *)ev.data.scalar.value);
 		yaml_event_delete(&ev);
-		if (!yaml_remember(y, key, line) || !yaml_next(y, &ev))
+		if (!al_config_yaml_remember(y, key, line) || !al_config_yaml_next(y, &ev))
 			return false;
 		bool ok = yaml_value(y, key, line, &ev);
 		yaml_event_delete(&ev);
@@ -390,492 +362,13 @@ static bool yaml_mapping(struct yaml_load *y, const char *prefix)
 	}
 }
 
-/* ---- sources: a list of maps ----------------------------------------------------------- */
-
-static const char source_keys_text[] = "name, type, url, team, tags, headers, auth, interval";
-
-#define ITEM_MAX 512 /* a key path inside sources, e.g. "sources[3].headers.X-Api-Key" */
-
-/* A copy of a scalar's text; fails (with the path) on a non-scalar, NUL bytes or no memory. */
-static bool yaml_scalar_copy(struct yaml_load *y, const yaml_event_t *ev, const char *path, char **out)
-{
-	size_t line = ev->start_mark.line + 1;
-
-	if (ev->type != YAML_SCALAR_EVENT)
-		return fail(y->err, "%s: must be a single value (%s line %zu)", path, y->file, line);
-	const char *v = (const char *)ev->data.scalar.value;
-	if (strlen(v) != ev->data.scalar.length)
-		return fail(y->err, "%s: contains a NUL character (%s line %zu)", path, y->file, line);
-	if (!(*out = strdup(yaml_is_null(ev) ? "" : v)))
-		return fail(y->err, "%s: out of memory", y->file);
-	return true;
-}
-
-static bool yaml_expect_end(struct yaml_load *y, yaml_event_t *ev, yaml_event_type_t end, bool *done)
-{
-	if (!yaml_next(y, ev))
-		return false;
-	*done = ev->type == end;
-	if (*done)
-		yaml_event_delete(ev);
-	return true;
-}
-
-/* tags: a list of single values (or null). */
-static bool yaml_source_tags(struct yaml_load *y, struct al_config_source *s, const yaml_event_t *start, const char *path)
-{
-	if (start->type == YAML_SCALAR_EVENT && yaml_is_null(start))
-		return true;
-	if (start->type != YAML_SEQUENCE_START_EVENT)
-		return fail(y->err, "%s: must be a list of tags (%s line %zu)", path, y->file, start->start_mark.line + 1);
-	for (size_t i = 0;; i++) {
-		yaml_event_t ev;
-		bool done;
-		char item[ITEM_MAX], *v = NULL;
-		if (!yaml_expect_end(y, &ev, YAML_SEQUENCE_END_EVENT, &done))
-			return false;
-		if (done)
-			return true;
-		snprintf(item, sizeof item, "%.300s[%zu]", path, i);
-		bool ok = yaml_scalar_copy(y, &ev, item, &v);
-		yaml_event_delete(&ev);
-		if (!ok || !v)
-			return false;
-		char **tags = realloc(s->tags, (s->ntags + 1) * sizeof *tags);
-		if (!tags) {
-			free(v);
-			return fail(y->err, "%s: out of memory", y->file);
-		}
-		s->tags = tags;
-		s->tags[s->ntags++] = v;
-		if (!*v)
-			return fail(y->err, "%s: must not be empty (%s line %zu)", item, y->file, start->start_mark.line + 1);
-	}
-}
-
-static bool is_token_char(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static bool source_add_header(struct yaml_load *y, struct al_config_source *s, char *name, char *value)
-{
-	struct al_config_source_header *h = realloc(s->headers, (s->nheaders + 1) * sizeof *h);
-	if (!h) {
-		free(name);
-		free(value);
-		return fail(y->err, "%s: out of memory", y->file);
-	}
-	s->headers = h;
-	s->headers[s->nheaders++] = (struct al_config_source_header){.name = name, .value = value};
-	return true;
-}
-
-/* A map of single values, read pair by pair; each pair goes to take(). */
-typedef bool (*pair_fn)(struct yaml_load *y, struct al_config_source *s, const char *path, char *key, char *value,
-			size_t line);
-
-static bool yaml_source_map(struct yaml_load *y, struct al_config_source *s, const yaml_event_t *start, const char *path,
-			    const char *what, pair_fn take)
-{
-	if (start->type == YAML_SCALAR_EVENT && yaml_is_null(start))
-		return true;
-	if (start->type != YAML_MAPPING_START_EVENT)
-		return fail(y->err, "%s: must be a map of %s (%s line %zu)", path, what, y->file,
-			    start->start_mark.line + 1);
-	for (;;) {
-		yaml_event_t ev;
-		bool done;
-		char *key = NULL, *value = NULL, item[ITEM_MAX];
-		if (!yaml_expect_end(y, &ev, YAML_MAPPING_END_EVENT, &done))
-			return false;
-		if (done)
-			return true;
-		size_t line = ev.start_mark.line + 1;
-		bool ok = yaml_scalar_copy(y, &ev, path, &key);
-		yaml_event_delete(&ev);
-		if (!ok)
-			return false;
-		snprintf(item, sizeof item, "%.300s.%.200s", path, key);
-		if (!yaml_remember(y, item, line) || !yaml_next(y, &ev)) {
-			free(key);
-			return false;
-		}
-		ok = yaml_scalar_copy(y, &ev, item, &value);
-		yaml_event_delete(&ev);
-		if (!ok) {
-			free(key);
-			return false;
-		}
-		if (!take(y, s, item, key, value, line))
-			return false;
-	}
-}
-
-static bool take_header(struct yaml_load *y, struct al_config_source *s, const char *path, char *key, char *value,
-			size_t line)
-{
-	bool name_ok = *key != '\0';
-	for (const char *c = key; *c; c++)
-		name_ok = name_ok && is_token_char((unsigned char)*c);
-	bool value_ok = !strpbrk(value, "\r\n");
-	if (!name_ok || !value_ok) {
-		free(key);
-		free(value);
-		return fail(y->err, "%s: %s (%s line %zu)", path,
-			    name_ok ? "a header value must not contain line breaks" : "not a valid header name", y->file,
-			    line);
-	}
-	return source_add_header(y, s, key, value);
-}
-
-static bool take_auth(struct yaml_load *y, struct al_config_source *s, const char *path, char *key, char *value,
-		      size_t line)
-{
-	bool ok = true;
-	if (strcmp(key, "type") == 0) {
-		if (strcmp(value, "bearer") != 0)
-			ok = fail(y->err, "%s: \"%.64s\" is not one of bearer (%s line %zu)", path, value, y->file, line);
-	} else if (strcmp(key, "token_env") == 0) {
-		if (!*value)
-			ok = fail(y->err, "%s: must name an environment variable (%s line %zu)", path, y->file, line);
-		else {
-			free(s->auth_token_env);
-			s->auth_token_env = value;
-			value = NULL;
-		}
-	} else {
-		ok = fail(y->err, "%s: unknown key (expected type, token_env) in %s line %zu", path, y->file, line);
-	}
-	free(key);
-	free(value);
-	return ok;
-}
-
-static bool url_ok(const char *u)
-{
-	const char *host = NULL;
-	if (strncasecmp(u, "http://", 7) == 0)
-		host = u + 7;
-	else if (strncasecmp(u, "https://", 8) == 0)
-		host = u + 8;
-	if (!host || !*host || *host == '/' || *host == '?' || *host == '#')
-		return false;
-	for (const char *c = u; *c; c++) {
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
-			return false;
-	}
-	return true;
-}
-
-static bool is_source_name(const char *n)
-{
-	if (!((*n >= '0' && *n <= '9') || (*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z')))
-		return false;
-	size_t len = 0;
-	for (const char *c = n; *c; c++, len++) {
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '-' ||
-		      *c == '_' || *c == '.'))
-			return false;
-	}
-	return len <= 200;
-}
-
-/* One item of sources:, after its MAPPING_START; appended to cfg->sources when valid. */
-static bool yaml_source(struct yaml_load *y, size_t index, size_t line)
-{
-	struct al_config_source s = {.line = line};
-	char path[64], auth_path[ITEM_MAX] = "";
-	bool has_auth = false, has_type = false, ok = false;
-
-	snprintf(path, sizeof path, "sources[%zu]", index);
-	for (;;) {
-		yaml_event_t ev;
-		bool done;
-		char *key = NULL, item[ITEM_MAX];
-		if (!yaml_expect_end(y, &ev, YAML_MAPPING_END_EVENT, &done))
-			goto fail;
-		if (done)
-			break;
-		size_t kline = ev.start_mark.line + 1;
-		bool good = yaml_scalar_copy(y, &ev, path, &key);
-		yaml_event_delete(&ev);
-		if (!good || !key)
-			goto fail;
-		snprintf(item, sizeof item, "%s.%.200s", path, key);
-		bool known = false;
-		static const char *const keys[] = {"name", "type", "url", "team", "tags", "headers", "auth", "interval",
-						   NULL};
-		for (int i = 0; keys[i]; i++)
-			known = known || strcmp(keys[i], key) == 0;
-		if (!known) {
-			fail(y->err, "%s: unknown key (expected %s) in %s line %zu", item, source_keys_text, y->file, kline);
-			free(key);
-			goto fail;
-		}
-		if (!yaml_remember(y, item, kline) || !yaml_next(y, &ev)) {
-			free(key);
-			goto fail;
-		}
-		size_t vline = ev.start_mark.line + 1;
-		char *v = NULL;
-		if (strcmp(key, "tags") == 0) {
-			good = yaml_source_tags(y, &s, &ev, item);
-		} else if (strcmp(key, "headers") == 0) {
-			good = yaml_source_map(y, &s, &ev, item, "header names to values", take_header);
-		} else if (strcmp(key, "auth") == 0) {
-			has_auth = true;
-			snprintf(auth_path, sizeof auth_path, "%s", item);
-			good = yaml_source_map(y, &s, &ev, item, "type and token_env", take_auth);
-		} else if ((good = yaml_scalar_copy(y, &ev, item, &v))) {
-			char shown[300];
-			show_value(v, shown, sizeof shown);
-			if (strcmp(key, "name") == 0) {
-				if (!is_source_name(v))
-					good = fail(y->err,
-						    "%s: \"%s\" is not a valid name (letters, digits, '.', '_' and '-', "
-						    "starting with a letter or digit) in %s line %zu",
-						    item, shown, y->file, vline);
-				else
-					s.name = v, v = NULL;
-			} else if (strcmp(key, "type") == 0) {
-				if (strcasecmp(v, "a2a") == 0)
-					s.type = AL_SOURCE_A2A;
-				else if (strcasecmp(v, "mcp") == 0)
-					s.type = AL_SOURCE_MCP;
-				else
-					good = fail(y->err, "%s: \"%s\" is not one of a2a, mcp (%s line %zu)", item, shown,
-						    y->file, vline);
-				has_type = good;
-			} else if (strcmp(key, "url") == 0) {
-				if (!url_ok(v))
-					good = fail(y->err, "%s: \"%s\" is not an http:// or https:// URL (%s line %zu)", item,
-						    shown, y->file, vline);
-				else
-					s.url = v, v = NULL;
-			} else if (strcmp(key, "team") == 0) {
-				if (*v)
-					s.team = v, v = NULL;
-			} else { /* interval */
-				int64_t ms;
-				if (!al_parse_duration_ms(v, &ms) || ms < 1000 || ms > INT64_C(86400000))
-					good = fail(y->err,
-						    "%s: invalid value \"%s\" (%s line %zu): expected a duration between 1s "
-						    "and 24h, such as 30s or 5m",
-						    item, shown, y->file, vline);
-				else
-					s.interval_ms = ms;
-			}
-		}
-		free(v);
-		yaml_event_delete(&ev);
-		free(key);
-		if (!good)
-			goto fail;
-	}
-	const char *missing = !s.name ? "name" : !has_type ? "type" : !s.url ? "url" : NULL;
-	if (missing) {
-		fail(y->err, "%s.%s: is required (the source in %s line %zu)", path, missing, y->file, line);
-		goto fail;
-	}
-	if (has_auth && !s.auth_token_env) {
-		fail(y->err, "%s.token_env: is required (%s line %zu)", auth_path, y->file, line);
-		goto fail;
-	}
-	for (size_t i = 0; i < s.nheaders; i++) {
-		if (has_auth && strcasecmp(s.headers[i].name, "Authorization") == 0) {
-			fail(y->err, "%s.headers.%s: set auth or an Authorization header, not both (%s line %zu)", path,
-			     s.headers[i].name, y->file, line);
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < y->cfg->nsources; i++) {
-		if (strcmp(y->cfg->sources[i].name, s.name) == 0) {
-			char shown[300];
-			show_value(s.name, shown, sizeof shown);
-			fail(y->err, "%s.name: \"%s\" is already the name of sources[%zu] (%s line %zu); names must be unique",
-			     path, shown, i, y->file, line);
-			goto fail;
-		}
-	}
-	struct al_config_source *list = realloc(y->cfg->sources, (y->cfg->nsources + 1) * sizeof *list);
-	if (!list) {
-		fail(y->err, "%s: out of memory", y->file);
-		goto fail;
-	}
-	y->cfg->sources = list;
-	list[y->cfg->nsources++] = s;
-	memset(&s, 0, sizeof s);
-	ok = true;
-fail:
-	source_free(&s);
-	return ok;
-}
-
-/* sources: null, or a list of maps (name, type, url, ...). */
-static bool yaml_sources(struct yaml_load *y, const yaml_event_t *ev)
-{
-	size_t line = ev->start_mark.line + 1;
-
-	if (ev->type == YAML_SCALAR_EVENT && yaml_is_null(ev))
-		return true;
-	if (ev->type != YAML_SEQUENCE_START_EVENT)
-		return fail(y->err, "sources: must be a list of sources (name, type, url, ...) in %s line %zu", y->file,
-			    line);
-	for (size_t i = 0;; i++) {
-		yaml_event_t item;
-		bool done;
-		if (!yaml_expect_end(y, &item, YAML_SEQUENCE_END_EVENT, &done))
-			return false;
-		if (done)
-			return true;
-		size_t iline = item.start_mark.line + 1;
-		bool is_map = item.type == YAML_MAPPING_START_EVENT;
-		yaml_event_delete(&item);
-		if (!is_map)
-			return fail(y->err, "sources[%zu]: must be a map (%s) in %s line %zu", i, source_keys_text, y->file,
-				    iline);
-		if (!yaml_source(y, i, iline))
-			return false;
-	}
-}
-
-/* Bearer tokens come from the environment when the configuration is loaded: a variable that is
- * missing or empty stops start-up. */
-static bool resolve_source_tokens(struct al_config *cfg, char *const *envp, struct al_config_error *err)
-{
-	for (size_t i = 0; i < cfg->nsources; i++) {
-		struct al_config_source *s = &cfg->sources[i];
-		if (!s->auth_token_env)
-			continue;
-		const char *token = NULL;
-		size_t len = strlen(s->auth_token_env);
-		for (char *const *e = envp; *e && !token; e++) {
-			if (strncmp(*e, s->auth_token_env, len) == 0 && (*e)[len] == '=')
-				token = *e + len + 1;
-		}
-		if (!token || !*token)
-			return fail(err,
-				    "sources[%zu].auth.token_env: environment variable %s is %s (source \"%s\" in %s "
-				    "line %zu)",
-				    i, s->auth_token_env, token ? "empty" : "not set", s->name,
-				    cfg->source_file ? cfg->source_file : "the config", s->line);
-		if (strpbrk(token, "\r\n"))
-			return fail(err, "sources[%zu].auth.token_env: environment variable %s contains a line break", i,
-				    s->auth_token_env);
-		size_t n = strlen(token) + sizeof "Bearer ";
-		char *name = strdup("Authorization"), *value = malloc(n);
-		struct al_config_source_header *h = realloc(s->headers, (s->nheaders + 1) * sizeof *h);
-		if (h)
-			s->headers = h;
-		if (!name || !value || !h) {
-			free(name);
-			free(value);
-			return fail(err, "out of memory");
-		}
-		snprintf(value, n, "Bearer %s", token);
-		s->headers[s->nheaders++] = (struct al_config_source_header){.name = name, .value = value};
-	}
-	return true;
-}
-
-/* ---- sources read again when the file changes ----------------------------------------- */
-
-struct reloaded_sources {
-	struct al_config cfg; /* a whole configuration; only its sources are used */
-	int refs;	      /* guarded by src_reload.lock; "current" holds one */
-};
-
-static struct {
-	pthread_mutex_t lock;
-	char *path; /* the file the stamp below belongs to */
-	bool known;
-	struct stat st;
-	struct reloaded_sources *current; /* NULL: the start-up configuration's sources */
-} src_reload = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static void reloaded_release_locked(struct reloaded_sources *r)
-{
-	if (r && --r->refs == 0) {
-		al_config_free(&r->cfg);
-		free(r);
-	}
-}
-
-static bool same_file_state(const struct stat *a, const struct stat *b)
-{
-	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* view is the caller's; the reference it receives is released with al_config_sources_release. */
-int al_config_sources_acquire(const struct al_config *cfg, struct al_config_source_view *view, char *err,
-			      size_t errlen)
-{
-	int rc = 0;
-	struct stat st;
-
-	pthread_mutex_lock(&src_reload.lock);
-	if (cfg->source_file && (!src_reload.path || strcmp(src_reload.path, cfg->source_file) != 0)) {
-		char *path = strdup(cfg->source_file);
-		if (path) {
-			free(src_reload.path);
-			src_reload.path = path;
-			src_reload.known = false;
-			reloaded_release_locked(src_reload.current);
-			src_reload.current = NULL;
-		}
-	}
-	if (cfg->source_file && src_reload.path && stat(cfg->source_file, &st) == 0) {
-		if (!src_reload.known) {
-			src_reload.st = st;
-			src_reload.known = true;
-		} else if (!same_file_state(&st, &src_reload.st)) {
-			src_reload.st = st; /* a bad file is reported once per change */
-			struct reloaded_sources *fresh = calloc(1, sizeof *fresh);
-			struct al_config_error e = {{0}};
-			if (fresh && al_config_load(&fresh->cfg, cfg->source_file, environ, 0, NULL, &e)) {
-				fresh->refs = 1;
-				reloaded_release_locked(src_reload.current);
-				src_reload.current = fresh;
-				rc = 1;
-			} else {
-				snprintf(err, errlen, "%s", fresh ? e.message : "out of memory");
-				free(fresh); /* al_config_load freed what it had filled */
-				rc = -1;
-			}
-		}
-	}
-	if (src_reload.current) {
-		src_reload.current->refs++;
-		*view = (struct al_config_source_view){
-			.items = src_reload.current->cfg.sources,
-			.n = src_reload.current->cfg.nsources,
-			.ref = src_reload.current,
-		};
-	} else {
-		*view = (struct al_config_source_view){.items = cfg->sources, .n = cfg->nsources};
-	}
-	pthread_mutex_unlock(&src_reload.lock);
-	return rc;
-}
-
-void al_config_sources_release(struct al_config_source_view *view)
-{
-	pthread_mutex_lock(&src_reload.lock);
-	reloaded_release_locked(view->ref);
-	pthread_mutex_unlock(&src_reload.lock);
-	*view = (struct al_config_source_view){0};
-}
-
 /* Reads the whole stream once without applying anything, so that a syntax error is reported
  * before the unknown keys or odd values it may seem to produce. */
 static bool yaml_check_syntax(struct yaml_load *y)
 {
 	for (;;) {
 		yaml_event_t ev;
-		if (!yaml_next(y, &ev))
+		if (!al_config_yaml_next(y, &ev))
 			return false;
 		bool end = ev.type == YAML_STREAM_END_EVENT;
 		yaml_event_delete(&ev);
@@ -892,7 +385,7 @@ static bool yaml_apply(struct yaml_load *y)
 		yaml_event_t ev;
 		bool ok = true, end = false;
 
-		if (!yaml_next(y, &ev))
+		if (!al_config_yaml_next(y, &ev))
 			return false;
 		size_t line = ev.start_mark.line + 1;
 		switch (ev.type) {
@@ -901,19 +394,21 @@ static bool yaml_apply(struct yaml_load *y)
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++documents > 1)
-				ok = fail(y->err, "%s line %zu: only one YAML document is allowed", y->file, line);
+				ok = al_config_fail(y->err, "%s line %zu: only one YAML document is allowed", y->file,
+						    line);
 			break;
 		case YAML_MAPPING_START_EVENT:
 			ok = yaml_mapping(y, "");
 			break;
 		case YAML_SCALAR_EVENT:
-			if (!yaml_is_null(&ev))
-				ok = fail(y->err, "%s line %zu: expected a map of options at the top level", y->file,
-					  line);
+			if (!al_config_yaml_is_null(&ev))
+				ok = al_config_fail(y->err, "%s line %zu: expected a map of options at the top level",
+						    y->file, line);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_ALIAS_EVENT:
-			ok = fail(y->err, "%s line %zu: expected a map of options at the top level", y->file, line);
+			ok = al_config_fail(y->err, "%s line %zu: expected a map of options at the top level", y->file,
+					    line);
 			break;
 		default:
 			break;
@@ -931,13 +426,13 @@ static bool yaml_load_file(struct al_config *cfg, const char *path, struct al_co
 	bool parser_ready = false, ok = false;
 
 	if (!(f = fopen(path, "rb"))) {
-		fail(err, "cannot read config file \"%s\": %s", path, strerror(errno));
+		al_config_fail(err, "cannot read config file \"%s\": %s", path, strerror(errno));
 		goto fail;
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		rewind(f);
 		if (!yaml_parser_initialize(&y.parser)) {
-			fail(err, "%s: out of memory", path);
+			al_config_fail(err, "%s: out of memory", path);
 			goto fail;
 		}
 		parser_ready = true;
@@ -961,19 +456,25 @@ fail:
 
 /* ---- environment and flags ----------------------------------------------------------- */
 
+const char *al_config_env_get(char *const *envp, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (char *const *e = envp; *e; e++) {
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return *e + len + 1; /* the first one wins, as with getenv */
+	}
+	return NULL;
+}
+
 /* Only variables named by an option are read; other AGENTLENS_* variables are ignored. */
 static bool load_env(struct al_config *cfg, char *const *envp, struct al_config_error *err)
 {
 	for (size_t i = 0; i < al_options_count; i++) {
 		const struct al_option *opt = &al_options[i];
-		size_t len = strlen(opt->env);
-		for (char *const *e = envp; *e; e++) {
-			if (strncmp(*e, opt->env, len) == 0 && (*e)[len] == '=') {
-				if (!set_value(cfg, opt, *e + len + 1, opt->env, err))
-					return false;
-				break; /* the first one wins, as with getenv */
-			}
-		}
+		const char *value = al_config_env_get(envp, opt->env);
+		if (value && !set_value(cfg, opt, value, opt->env, err))
+			return false;
 	}
 	return true;
 }
@@ -987,9 +488,9 @@ static bool is_config_flag(const char *arg)
 static bool load_flags(struct al_config *cfg, int argc, char *const argv[], struct al_config_error *err)
 {
 	for (int i = 0; i < argc; i++) {
-		const char *arg = argv[i];
+		const char *arg = argv[i] ? argv[i] : ""; /* a NULL entry is refused, not read */
 		if (strncmp(arg, "--", 2) != 0 || !arg[2])
-			return fail(err, "unexpected argument \"%s\"", arg);
+			return al_config_fail(err, "unexpected argument \"%s\"", arg);
 		if (is_config_flag(arg)) { /* read by al_config_load */
 			if (!strchr(arg, '='))
 				i++;
@@ -1006,12 +507,12 @@ static bool load_flags(struct al_config *cfg, int argc, char *const argv[], stru
 				opt = NULL;
 		}
 		if (!opt)
-			return fail(err, "unknown flag \"--%.*s\"", (int)len, name);
+			return al_config_fail(err, "unknown flag \"--%.*s\"", (int)len, name);
 		if (!value && opt->type == AL_OPT_BOOL)
 			value = "true";
 		if (!value) {
 			if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)
-				return fail(err, "flag --%s needs a value", opt->flag);
+				return al_config_fail(err, "flag --%s needs a value", opt->flag);
 			value = argv[++i];
 		}
 		char source[64];
@@ -1029,7 +530,7 @@ static bool derive(struct al_config *cfg, struct al_config_error *err)
 		size_t n = strlen(cfg->data_dir) + sizeof "/agentlens.db";
 		char *p = malloc(n);
 		if (!p)
-			return fail(err, "out of memory");
+			return al_config_fail(err, "out of memory");
 		snprintf(p, n, "%s/agentlens.db", cfg->data_dir);
 		free(cfg->db_sqlite_path);
 		cfg->db_sqlite_path = p;
@@ -1049,19 +550,19 @@ bool al_config_load(struct al_config *cfg, const char *yaml_path, char *const *e
 		else if (i + 1 < argc)
 			yaml_path = argv[++i];
 		else
-			return fail(err, "flag --config needs a value");
+			return al_config_fail(err, "flag --config needs a value");
 	}
 	if (!al_config_defaults(cfg, err))
 		return false;
 	if (yaml_path && !(cfg->source_file = strdup(yaml_path))) {
-		fail(err, "out of memory");
+		al_config_fail(err, "out of memory");
 		goto fail;
 	}
 	if (yaml_path && !yaml_load_file(cfg, yaml_path, err))
 		goto fail;
 	if (!load_env(cfg, envp ? envp : environ, err) || !load_flags(cfg, argc, argv, err))
 		goto fail;
-	if (!resolve_source_tokens(cfg, envp ? envp : environ, err))
+	if (!al_config_resolve_source_tokens(cfg, envp ? envp : environ, err))
 		goto fail;
 	if (!derive(cfg, err))
 		goto fail;
