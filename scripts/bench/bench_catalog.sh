@@ -80,14 +80,6 @@ LOG=$WORK/step.log
 
 BUDGET_SETTING=BENCH_CATALOG_BUDGET
 
-login_token() {
-	local out
-	out=$(curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" "$1/api/v1/auth/login") || return 1
-	sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$out" | grep .
-}
-admin_login_ok() { login_token "$BENCH_AGENTLENS_URL" >/dev/null 2>&1; }
-
 # start_server LABEL [ARGS...]: AgentLens at log level warn; sets TOKEN once the admin can log in
 # (the first admin is created once the database is ready, shortly after /healthz answers).
 start_server() {
@@ -95,9 +87,9 @@ start_server() {
 	shift
 	bench_agentlens_start "$(bench_free_port)" warn --cookie-secure=false "$@" ||
 		bench_die "$label: AgentLens did not start"
-	bench_poll 20000 "$BENCH_AGENTLENS_PID" admin_login_ok ||
+	bench_poll 20000 "$BENCH_AGENTLENS_PID" bench_admin_ready ||
 		bench_die "$label: the admin never logged in; AgentLens log: $(tail -n 20 "$BENCH_AGENTLENS_LOG")"
-	TOKEN=$(login_token "$BENCH_AGENTLENS_URL")
+	TOKEN=$(bench_admin_token)
 }
 
 # The wrk scripts: auth.lua adds the Bearer header; paths.lua also builds each request's path:

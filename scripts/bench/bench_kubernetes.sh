@@ -105,27 +105,15 @@ EOF
 
 # ---- AgentLens ---------------------------------------------------------------------------------
 
-login_token() {
-	local out
-	out=$(curl -fsS -H 'Content-Type: application/json' \
-		-d "{\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" "$BENCH_AGENTLENS_URL/api/v1/auth/login") || return 1
-	sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$out" | grep .
-}
-admin_login_ok() { login_token >/dev/null 2>&1; }
-
-k8s_total() {
-	curl -fsS -o /dev/null -D - -H "Authorization: Bearer $TOKEN" \
-		"$BENCH_AGENTLENS_URL/api/v1/catalog?source=k8s&limit=1" 2>/dev/null |
-		tr -d '\r' | awk -F': ' 'tolower($1) == "x-total-count" { print $2 }'
-}
+k8s_total() { bench_catalog_total 'source=k8s&limit=1'; }
 
 START_MS=$(bench_now_ms)
 bench_agentlens_start "$(bench_free_port)" info --cookie-secure=false --kubernetes-enabled \
 	--kubernetes-kubeconfig "$WORK/kubeconfig" --kubernetes-address cluster-ip ||
 	bench_die "AgentLens did not start"
-bench_poll 20000 "$BENCH_AGENTLENS_PID" admin_login_ok ||
+bench_poll 20000 "$BENCH_AGENTLENS_PID" bench_admin_ready ||
 	bench_die "the admin never logged in; AgentLens log: $(tail -n 20 "$BENCH_AGENTLENS_LOG")"
-TOKEN=$(login_token)
+TOKEN=$(bench_admin_token)
 
 # ---- 1. the initial list ----------------------------------------------------------------------
 

@@ -275,6 +275,27 @@ bench_agentlens_start() {
 	fi
 }
 
+# bench_admin_token: logs in as admin with the calling script's $ADMIN_PASSWORD at
+# $BENCH_AGENTLENS_URL and prints the session token; fails while the admin does not exist yet
+# (it is created shortly after /healthz answers).
+bench_admin_token() {
+	local out
+	# shellcheck disable=SC2154 # ADMIN_PASSWORD is set by the calling script
+	out=$(curl -fsS -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" "$BENCH_AGENTLENS_URL/api/v1/auth/login") || return 1
+	sed -n 's/.*"token":"\([^"]*\)".*/\1/p' <<<"$out" | grep .
+}
+bench_admin_ready() { bench_admin_token >/dev/null 2>&1; }
+
+# bench_catalog_total QUERY: X-Total-Count of GET /api/v1/catalog?QUERY with the calling
+# script's $TOKEN.
+bench_catalog_total() {
+	# shellcheck disable=SC2154 # TOKEN is set by the calling script
+	curl -fsS -o /dev/null -D - -H "Authorization: Bearer $TOKEN" \
+		"$BENCH_AGENTLENS_URL/api/v1/catalog?$1" 2>/dev/null |
+		tr -d '\r' | awk -F': ' 'tolower($1) == "x-total-count" { print $2 }'
+}
+
 # wrk's time units (us, ms, s, m, h) to milliseconds.
 bench_to_ms() {
 	awk -v v="$1" 'BEGIN {
