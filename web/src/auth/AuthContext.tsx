@@ -172,9 +172,3 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   }
   return <>{children}</>;
 }
-
-/** Content shown only with a permission (actions are hidden, the server still enforces). */
-export function Can({ permission, children }: { permission: string; children: ReactNode }) {
-  const { can } = useAuth();
-  return can(permission) ? <>{children}</> : null;
-}

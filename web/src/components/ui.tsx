@@ -170,6 +170,35 @@ export function formatLatency(ms: number | null | undefined): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
+/** The message of a failed call, as an alert; nothing without an error. */
+export function FormError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p role="alert" className="alert alert-error">
+      {errorMessage(error)}
+    </p>
+  );
+}
+
+export /** The primary submit button: disabled and busy while the call runs. */
+function SubmitButton({
+  pending,
+  busyLabel = "Saving…",
+  disabled = false,
+  children,
+}: {
+  pending: boolean;
+  busyLabel?: string;
+  disabled?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <button type="submit" className="btn btn-primary" disabled={pending || disabled} aria-busy={pending}>
+      {pending ? busyLabel : children}
+    </button>
+  );
+}
+
 /** A region named by its h2 heading; a card unless `plain` (`className` replaces "card"). */
 export function Section({
   title,

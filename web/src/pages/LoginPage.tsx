@@ -3,6 +3,7 @@ import { Navigate, useLocation, useNavigate, useSearchParams } from "react-route
 import { errorMessage } from "../api/client";
 import { safeNext, useAuth } from "../auth/AuthContext";
 import { ThemeSelect } from "../components/Theme";
+import { SubmitButton } from "../components/ui";
 
 interface LoginState {
   expired?: boolean;
@@ -97,9 +98,9 @@ export function LoginPage() {
             {error}
           </p>
         ) : null}
-        <button type="submit" className="btn btn-primary" disabled={busy} aria-busy={busy}>
-          {busy ? "Signing in…" : "Sign in"}
-        </button>
+        <SubmitButton pending={busy} busyLabel="Signing in…">
+          Sign in
+        </SubmitButton>
       </form>
     </main>
   );

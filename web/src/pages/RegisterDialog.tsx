@@ -8,7 +8,7 @@ import type { CatalogEntry, FieldProblem, ValidationResult } from "../api/types"
 import { Dialog } from "../components/Dialog";
 import { Spinner } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { Field, Tabs } from "../components/ui";
+import { Field, FormError, SubmitButton, Tabs } from "../components/ui";
 import { useDebounced } from "../lib/hooks";
 
 type Check =
@@ -279,15 +279,11 @@ function CardForm({
           <ProblemList problems={refused.errors} title="Errors" />
         </div>
       ) : null}
-      {register.isError ? (
-        <p role="alert" className="alert alert-error">
-          {errorMessage(register.error)}
-        </p>
-      ) : null}
+      <FormError error={register.error} />
       <div className="row end">
-        <button type="submit" className="btn btn-primary" disabled={!canSubmit} aria-busy={register.isPending}>
-          {register.isPending ? "Registering…" : "Register agent"}
-        </button>
+        <SubmitButton pending={register.isPending} busyLabel="Registering…" disabled={!canSubmit}>
+          Register agent
+        </SubmitButton>
       </div>
     </form>
   );
@@ -325,9 +321,9 @@ function ImportForm({ onDone }: { onDone: (e: CatalogEntry) => void }) {
         </div>
       ) : null}
       <div className="row end">
-        <button type="submit" className="btn btn-primary" disabled={!url.trim() || imp.isPending} aria-busy={imp.isPending}>
-          {imp.isPending ? "Importing…" : "Fetch and import"}
-        </button>
+        <SubmitButton pending={imp.isPending} busyLabel="Importing…" disabled={!url.trim()}>
+          Fetch and import
+        </SubmitButton>
       </div>
     </form>
   );
@@ -369,15 +365,11 @@ function ManualForm({ onDone }: { onDone: (e: CatalogEntry) => void }) {
       {text("endpoint", "Endpoint", true)}
       {text("description", "Description")}
       {text("version", "Version")}
-      {create.isError ? (
-        <p role="alert" className="alert alert-error">
-          {errorMessage(create.error)}
-        </p>
-      ) : null}
+      <FormError error={create.error} />
       <div className="row end">
-        <button type="submit" className="btn btn-primary" disabled={create.isPending} aria-busy={create.isPending}>
-          {create.isPending ? "Creating…" : "Create entry"}
-        </button>
+        <SubmitButton pending={create.isPending} busyLabel="Creating…">
+          Create entry
+        </SubmitButton>
       </div>
     </form>
   );

@@ -9,7 +9,7 @@ import { ME_KEY, useAuth } from "../auth/AuthContext";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Spinner } from "../components/Spinner";
 import { useToast } from "../components/Toast";
-import { Badge, ErrorAlert, Field, Pagination, Section, Tabs, formatTime, relativeTime } from "../components/ui";
+import { Badge, ErrorAlert, Field, FormError, Pagination, Section, SubmitButton, Tabs, formatTime, relativeTime } from "../components/ui";
 import { usePageTitle } from "../lib/hooks";
 
 /** Field errors of a failed call (`details`), by field name. */
@@ -19,40 +19,12 @@ function fieldErrors(err: unknown): Record<string, string> {
   return out;
 }
 
-function FormError({ error }: { error: unknown }) {
-  if (!error) return null;
-  return (
-    <p role="alert" className="alert alert-error">
-      {errorMessage(error)}
-    </p>
-  );
-}
-
 /** A form's onSubmit that runs `action` instead of the browser's submission. */
 function submitWith(action: () => void) {
   return (e: FormEvent) => {
     e.preventDefault();
     action();
   };
-}
-
-/** The primary submit button: disabled and busy while the call runs. */
-function SubmitButton({
-  pending,
-  busyLabel = "Saving…",
-  disabled = false,
-  children,
-}: {
-  pending: boolean;
-  busyLabel?: string;
-  disabled?: boolean;
-  children: ReactNode;
-}) {
-  return (
-    <button type="submit" className="btn btn-primary" disabled={pending || disabled} aria-busy={pending}>
-      {pending ? busyLabel : children}
-    </button>
-  );
 }
 
 /** The foot of a dialog form: the call's error, then Cancel and the submit button. */
