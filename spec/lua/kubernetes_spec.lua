@@ -166,13 +166,47 @@ describe("kubernetes.run with a fake API server transport", function()
     end
     local ok, err = pcall(k8s.run, { should_stop = function() return false end, sleep = function() return true end },
       { sync = h.sync, conn = { server = "https://kube.test" }, settings = { enabled = true, namespace = "",
-        address = "dns", watch_timeout_s = 60 } })
+        address = "dns", watch_timeout_s = 60, interval_s = 60 } })
     k8s.list, k8s.watch = real_list, real_watch
     assert.is_true(ok, err)
     assert.equal(2, watches)
     assert.same({ "k8s/ns/a", "k8s/ns/b", "k8s/ns/a" }, h.upserts)
     assert.same({ "k8s/ns/b", "k8s/ns/a" }, h.gone)
     assert.same({ ["k8s/ns/a"] = true }, h.retained)
+  end)
+
+  it("fetches the cards of every known Service again each discovery interval", function()
+    local h = harness()
+    local list = { services = {
+      service("a", "ns", { ["agentlens.io/protocol"] = "a2a" }),
+      service("b", "ns", { ["agentlens.io/protocol"] = "mcp" }),
+    }, resource_version = "10" }
+    local clock, timeouts = 1000, {}
+    local real_list, real_watch = k8s.list, k8s.watch
+    k8s.list = function()
+      return list
+    end
+    k8s.watch = function(_, _, _, on_event, opts)
+      timeouts[#timeouts + 1] = opts.timeout_s
+      if #timeouts == 1 then
+        clock = clock + 10 -- within the interval: nothing fetched again
+      elseif #timeouts == 2 then
+        on_event({ { type = "DELETED", object = service("b", "ns", {}, nil, { rv = "11" }) } })
+        clock = clock + 25 -- past the interval (30 s) since the list
+      else
+        return { reason = "stopped" }
+      end
+      return { reason = "closed", events = 0 }
+    end
+    local ok, err = pcall(k8s.run, { should_stop = function() return false end, sleep = function() return true end },
+      { sync = h.sync, conn = { server = "https://kube.test" }, now = function() return clock end,
+        settings = { enabled = true, namespace = "", address = "dns", watch_timeout_s = 300, interval_s = 30 } })
+    k8s.list, k8s.watch = real_list, real_watch
+    assert.is_true(ok, err)
+    -- the list, then one refresh of what is still known (b was deleted)
+    assert.same({ "k8s/ns/a", "k8s/ns/b", "k8s/ns/a" }, h.upserts)
+    -- a watch never outlasts the interval
+    assert.same({ 30, 30, 30 }, timeouts)
   end)
 end)
 

@@ -20,7 +20,9 @@
 --     "gone" (410, as status or ERROR event: re-list), "stopped" (the job must stop), "stop"
 --     (on_event returned false) or "error" (dropped connection, HTTP error, ...).
 --   run(ctx[, deps]) -> the job: list, reconcile, watch, re-list on 410, reconnect with capped
---     jittered backoff; returns when ctx.should_stop(). deps (specs): settings, sync, conn.
+--     jittered backoff; every discovery.interval the cards of all known Services are fetched
+--     again (a watch lasts at most that long, so the refresh is never late by more than one
+--     watch); returns when ctx.should_stop(). deps (specs): settings, sync, conn, now.
 local json = require "agentlens.json"
 local log = require "agentlens.log"
 local httpc = require "agentlens.httpc"
@@ -384,6 +386,7 @@ local function settings()
     service_account_dir = get("kubernetes.service_account_dir", "/var/run/secrets/kubernetes.io/serviceaccount"),
     address = get("kubernetes.address", "dns"),
     watch_timeout_s = math.max(1, math.floor((get("kubernetes.watch_timeout", 300000)) / 1000)),
+    interval_s = math.max(1, math.floor((get("discovery.interval", 60000)) / 1000)),
     temp_dir = get("data_dir", nil),
   }
 end
@@ -407,7 +410,8 @@ M.backoff = backoff
 
 -- A discovery session: what is known of the cluster and what was written.
 local function session(cfg, sync)
-  local s = { known = {}, rv = nil, cfg = cfg }
+  -- known: key -> signature of the item last written (or "invalid:<why>"); items: key -> item
+  local s = { known = {}, items = {}, rv = nil, cfg = cfg }
 
   -- upserts the items (a list), fetching concurrently; records what was written
   local function upsert(items)
@@ -425,12 +429,35 @@ local function session(cfg, sync)
     end
   end
 
+  -- upserts a list in batches of UPSERT_BATCH; false when the job must stop first
+  local function upsert_all(items, ctx)
+    for i = 1, #items, M.UPSERT_BATCH do
+      if ctx.should_stop() then
+        return false
+      end
+      local chunk = {}
+      for j = i, math.min(i + M.UPSERT_BATCH - 1, #items) do
+        chunk[#chunk + 1] = items[j]
+      end
+      upsert(chunk)
+    end
+    return true
+  end
+
+  local function remember(item)
+    s.known[item.key], s.items[item.key] = signature(item), item
+  end
+
+  local function forget(key)
+    s.known[key], s.items[key] = nil, nil
+  end
+
   local function gone(key)
     local ok, err = sync.gone(M.SOURCE, key)
     if not ok then
       log.warn("kubernetes: cannot mark the Service gone", { key = key, error = err })
     end
-    s.known[key] = nil
+    forget(key)
   end
 
   -- item for a Service | nil, key, why (not annotated: why = nil; unusable annotations: logged
@@ -460,24 +487,16 @@ local function session(cfg, sync)
       local item, key, why = item_for(svc)
       if item then
         present[item.key] = true
-        local sig = signature(item)
-        if s.known[item.key] ~= sig then
+        if s.known[item.key] ~= signature(item) then
           todo[#todo + 1] = item
-          s.known[item.key] = sig
+          remember(item)
         end
       elseif why then
         s.known[key] = "invalid:" .. why
       end
     end
-    for i = 1, #todo, M.UPSERT_BATCH do
-      if ctx.should_stop() then
-        return nil, "stopped"
-      end
-      local chunk = {}
-      for j = i, math.min(i + M.UPSERT_BATCH - 1, #todo) do
-        chunk[#chunk + 1] = todo[j]
-      end
-      upsert(chunk)
+    if not upsert_all(todo, ctx) then
+      return nil, "stopped"
     end
     local n, rerr = sync.retain(M.SOURCE, present)
     if not n then
@@ -485,7 +504,7 @@ local function session(cfg, sync)
     end
     for key in pairs(s.known) do
       if not present[key] then
-        s.known[key] = nil
+        forget(key)
       end
     end
     s.rv = list.resource_version
@@ -525,9 +544,8 @@ local function session(cfg, sync)
       if ev.type == "ADDED" or ev.type == "MODIFIED" then
         local item, key, why = item_for(obj)
         if item then
-          local sig = signature(item)
-          if s.known[item.key] ~= sig then
-            s.known[item.key] = sig
+          if s.known[item.key] ~= signature(item) then
+            remember(item)
             if not pending[item.key] then
               order[#order + 1] = item.key
             end
@@ -539,6 +557,7 @@ local function session(cfg, sync)
             pending[key] = nil
             gone(key)
           end
+          forget(key)
           s.known[key] = why and ("invalid:" .. why) or nil
         end
       elseif ev.type == "DELETED" then
@@ -550,6 +569,19 @@ local function session(cfg, sync)
     end
     flush()
     return "ok"
+  end
+
+  -- Fetches the cards of every known Service again (discovery.interval).
+  function s.refresh(ctx)
+    local items = {}
+    for _, item in pairs(s.items) do
+      items[#items + 1] = item
+    end
+    table.sort(items, function(a, b)
+      return a.key < b.key
+    end)
+    log.debug("kubernetes: fetching the cards again", { agents = #items })
+    return upsert_all(items, ctx)
   end
 
   return s
@@ -574,12 +606,22 @@ function M.run(ctx, deps)
   end
   log.info("kubernetes: discovery started", { server = conn.server, mode = conn.mode,
     namespace = cfg.namespace ~= "" and cfg.namespace or "(all)" })
+  local now = deps.now or time.monotonic
   local s = session(cfg, sync)
   local wait = backoff()
+  local refreshed_at
   while not ctx.should_stop() do
+    if s.rv and now() - refreshed_at >= cfg.interval_s then
+      refreshed_at = now()
+      if not s.refresh(ctx) then
+        break
+      end
+    end
     if not s.rv then
       local ok, lerr, status = s.relist(conn, ctx)
-      if not ok then
+      if ok then
+        refreshed_at = refreshed_at or now() -- the first list fetched every card
+      else
         if lerr == "stopped" then
           break
         end
@@ -594,7 +636,7 @@ function M.run(ctx, deps)
         verdict, why = s.apply(events)
         wait.reset()
         return verdict == "ok"
-      end, { timeout_s = cfg.watch_timeout_s })
+      end, { timeout_s = math.min(cfg.watch_timeout_s, cfg.interval_s) })
       if res.reason == "stopped" then
         break
       elseif res.reason == "gone" or verdict == "gone" then
