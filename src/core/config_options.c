@@ -152,8 +152,8 @@ const struct al_option al_options[] = {
 	/* static discovery sources (`sources:`, docs/discovery.md) */
 	{.key = "discovery.interval", .env = "AGENTLENS_DISCOVERY_INTERVAL", .flag = "discovery-interval",
 	 .type = AL_OPT_DURATION, .offset = FIELD(discovery_interval_ms), .def = "60s", .min = SEC, .max = 24 * HOUR,
-	 .help = "Time between two fetches of the cards of the static sources (a source's own interval wins); the "
-		 "first runs at start-up."},
+	 .help = "Time between two fetches of the cards of discovered agents: static sources (a source's own "
+		 "interval wins; the first fetch runs at start-up) and annotated Kubernetes Services."},
 	{.key = "discovery.removal_grace", .env = "AGENTLENS_DISCOVERY_REMOVAL_GRACE",
 	 .flag = "discovery-removal-grace", .type = AL_OPT_DURATION, .offset = FIELD(discovery_removal_grace_ms),
 	 .def = "1h", .min = 0, .max = 30 * 24 * HOUR,
