@@ -7,46 +7,17 @@
 // script sources) applied, hot-reloaded and surviving broken scripts. ctest runs this file once
 // on SQLite and once on PostgreSQL.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, ADMIN_USER, api, loginOk, show, startAuthServer } from '../support/auth.mjs';
+import { control, startMock, stopMocks } from '../support/mock_agents.mjs';
 import { DIALECT, ROOT, eventually, freshDatabaseEnv, runCli, tempDir } from '../support/server.mjs';
 
-const MOCKS = path.join(ROOT, 'examples', 'mock-agents');
-const children = [];
 const dirs = [];
 
-function startMock(kind, name) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(MOCKS, `${kind}.mjs`)], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NAME: name }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(proc);
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`mock ${name} did not start: ${err}`)), 10000);
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      resolve(`http://127.0.0.1:${JSON.parse(out.slice(0, nl)).port}`);
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`mock ${name} exited ${code}: ${err}`)); });
-  });
-}
-
-async function control(base, body) {
-  const res = await fetch(`${base}/_control`, {
-    method: body ? 'POST' : 'GET', headers: { 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  return res.json();
-}
+// The base URL of a mock agent named `name` (its card's name, or the MCP server's name).
+const mockBase = async (kind, name) => (await startMock(`${kind}.mjs`, { name })).base;
 
 function dir() {
   const d = tempDir('agentlens-discovery-');
@@ -69,7 +40,7 @@ async function entries(server, token) {
 const byName = (items, name) => items.find((e) => e.display_name === name);
 
 after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  stopMocks();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -77,8 +48,8 @@ describe(`static sources on ${DIALECT}`, () => {
   const m = {};
   before(async () => {
     [m.weather, m.cards, m.tools, m.locked, m.described] = await Promise.all([
-      startMock('a2a-agent', 'weather'), startMock('a2a-agent', 'cards'), startMock('mcp-server', 'tools'),
-      startMock('a2a-agent', 'locked'), startMock('mcp-server', 'described'),
+      mockBase('a2a-agent', 'weather'), mockBase('a2a-agent', 'cards'), mockBase('mcp-server', 'tools'),
+      mockBase('a2a-agent', 'locked'), mockBase('mcp-server', 'described'),
     ]);
     await control(m.weather, { require_header: 'Authorization: Bearer w3ather-t0ken' });
     await control(m.cards, { require_header: 'X-Api-Key: c4rds' });
@@ -172,7 +143,7 @@ sources:
   });
 
   it('re-fetches at the source interval; a changed tool list is updated and recorded as drift', async () => {
-    const drifting = await startMock('mcp-server', 'drifting');
+    const drifting = await mockBase('mcp-server', 'drifting');
     const file = configFile(`sources:
   - name: drifting
     type: mcp
@@ -361,8 +332,8 @@ end } }
 
   before(async () => {
     [m.labelled, m.ignored, m.ticking, m.pushed] = await Promise.all([
-      startMock('a2a-agent', 'labelled'), startMock('a2a-agent', 'ignored'), startMock('a2a-agent', 'ticking'),
-      startMock('a2a-agent', 'pushed'),
+      mockBase('a2a-agent', 'labelled'), mockBase('a2a-agent', 'ignored'), mockBase('a2a-agent', 'ticking'),
+      mockBase('a2a-agent', 'pushed'),
     ]);
     scripts = dir();
     copyFileSync(path.join(ROOT, 'examples', 'scripts', 'team-from-namespace.lua'),

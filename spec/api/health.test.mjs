@@ -5,51 +5,20 @@
 // the failure threshold, deprecated entries left alone, the per-entry rate limit, and the
 // background "health" job. ctest runs this file once on SQLite and once on PostgreSQL.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, ADMIN_USER, api, loginOk, show, startAuthServer } from '../support/auth.mjs';
-import { DIALECT, ROOT, eventually, sleep, tempDir } from '../support/server.mjs';
+import { control, startMock, stopMocks } from '../support/mock_agents.mjs';
+import { DIALECT, eventually, sleep, tempDir } from '../support/server.mjs';
 
-const MOCK = path.join(ROOT, 'examples', 'mock-agents', 'a2a-agent.mjs');
-const children = [];
-
-function startMock() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [MOCK], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(proc);
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`mock agent did not start: ${err}`)), 10000);
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      resolve(`http://127.0.0.1:${JSON.parse(out.slice(0, nl)).port}`);
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`mock agent exited ${code}: ${err}`)); });
-  });
-}
-
-async function control(base, body) {
-  const res = await fetch(`${base}/_control`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200, await res.text());
-}
+// The base URL of a fresh mock A2A agent.
+const startAgent = async () => (await startMock('a2a-agent.mjs')).base;
 
 function expect(r, status, what = '') {
   assert.equal(r.status, status, `${what}${what ? ': ' : ''}${show(r)}`);
 }
 
-after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
+after(() => stopMocks());
 
 describe(`health probes on ${DIALECT}`, () => {
   let server;
@@ -67,7 +36,7 @@ describe(`health probes on ${DIALECT}`, () => {
     // here are the manual ones only.
     server = await startAuthServer({ args: ['--http-workers', '1', '--no-jobs-enabled'] });
     token = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
-    [mocks.up, mocks.down, mocks.dep] = await Promise.all([startMock(), startMock(), startMock()]);
+    [mocks.up, mocks.down, mocks.dep] = await Promise.all([startAgent(), startAgent(), startAgent()]);
   });
   after(async () => { if (server) await server.stop(); });
 
@@ -175,7 +144,7 @@ describe(`background health job on ${DIALECT}`, () => {
   });
 
   it('probes a newly registered entry without a manual call', async () => {
-    const agent = await startMock();
+    const agent = await startAgent();
     // The job reads its interval after each round: set 5 s, then restart on the same database
     // so that the rounds are 5 s apart from start-up on.
     const first = await startAuthServer({ dataDir: data });

@@ -7,47 +7,17 @@
 // sync of a static MCP source records its own drift (source "discovery") through the same hook.
 // ctest runs this file once on SQLite and once on PostgreSQL.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, ADMIN_USER, api, loginOk, show, startAuthServer } from '../support/auth.mjs';
-import { DIALECT, ROOT, eventually, sleep, tempDir } from '../support/server.mjs';
+import { control, startMock, stopMocks } from '../support/mock_agents.mjs';
+import { DIALECT, eventually, sleep, tempDir } from '../support/server.mjs';
 
-const MOCK = path.join(ROOT, 'examples', 'mock-agents', 'mcp-server.mjs');
-const children = [];
+// The base URL of a fresh mock MCP server.
+const startMcp = async (env = {}) => (await startMock('mcp-server.mjs', { env })).base;
 
-function startMock(env = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [MOCK], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(proc);
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`mock MCP server did not start: ${err}`)), 10000);
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.includes('"port"'));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve(`http://127.0.0.1:${JSON.parse(line).port}`);
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`mock exited ${code}: ${err}`)); });
-  });
-}
-
-async function control(base, body) {
-  const res = await fetch(`${base}/_control`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200, await res.text());
-}
-
-after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
+after(() => stopMocks());
 
 describe(`tool drift on ${DIALECT}`, () => {
   let server;
@@ -56,7 +26,7 @@ describe(`tool drift on ${DIALECT}`, () => {
   const call = (method, p, body) => api(server, method, p, { token, body });
 
   before(async () => {
-    mock = await startMock();
+    mock = await startMcp();
     server = await startAuthServer({ env: { AGENTLENS_HEALTH_CHECK_INTERVAL: '5s' } });
     token = await loginOk(server, ADMIN_USER, ADMIN_PASSWORD);
   });
@@ -115,7 +85,7 @@ describe(`tool drift on ${DIALECT}`, () => {
   });
 
   it('a legacy HTTP+SSE server: the sweep lists its tools over the event stream; the on-demand probe detects it', async () => {
-    const legacy = await startMock({ LEGACY: '1' });
+    const legacy = await startMcp({ LEGACY: '1' });
     const created = await call('POST', '/api/v1/catalog', { protocol: 'mcp', display_name: 'Legacy MCP', endpoint: `${legacy}/mcp` });
     assert.equal(created.status, 201, show(created));
     const { id } = created.body;
@@ -152,7 +122,7 @@ describe(`tool drift seen by discovery on ${DIALECT}`, () => {
   });
 
   it('discovery sync records the change of a static MCP source once and updates its tools', async () => {
-    const mock = await startMock();
+    const mock = await startMcp();
     work = tempDir('agentlens-drift-discovery-');
     const file = path.join(work, 'agentlens.yaml');
     writeFileSync(file, `discovery:\n  interval: 2s\nsources:\n  - name: drifting\n    type: mcp\n    url: ${mock}/mcp\n`);

@@ -10,9 +10,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { control, startMock, stopMocks } from '../support/mock_agents.mjs';
 import { BIN, ROOT, tempDir } from '../support/server.mjs';
-
-const MOCKS = path.join(ROOT, 'examples', 'mock-agents');
 
 // arg[1] = {fn = "fetch" | "probe", url, entry, opts, state, failures, no_mcp}; prints one JSON line.
 const SCRIPT = `
@@ -40,7 +39,6 @@ r.elapsed_ms = (time.monotonic() - t0) * 1000
 io.write(json.encode(r), "\\n")
 `;
 
-const children = [];
 const servers = [];
 let work;
 let script;
@@ -49,34 +47,6 @@ let legacyAgent; // mock started with --legacy
 let legacyOnly; // proxy in front of legacyAgent answering 404 for agent-card.json
 let closedPort;
 const proxied = []; // headers of the requests the legacy-only proxy saw
-
-function startMock(file, { env = {}, args = [] } = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(MOCKS, file), ...args], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(proc);
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`${file} did not start: ${err}`)), 10000);
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      resolve(`http://127.0.0.1:${JSON.parse(out.slice(0, nl)).port}`);
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${file} exited ${code}: ${err}`)); });
-  });
-}
-
-async function control(base, body) {
-  const res = await fetch(`${base}/_control`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200, await res.text());
-}
 
 function listen(handler) {
   return new Promise((resolve) => {
@@ -128,8 +98,8 @@ before(async () => {
   mkdirSync(path.join(work, 'data'));
   script = path.join(work, 'probe.lua');
   writeFileSync(script, SCRIPT);
-  agent = await startMock('a2a-agent.mjs');
-  legacyAgent = await startMock('a2a-agent.mjs', { args: ['--legacy'] });
+  agent = (await startMock('a2a-agent.mjs')).base;
+  legacyAgent = (await startMock('a2a-agent.mjs', { args: ['--legacy'] })).base;
   // Only /.well-known/agent.json (a 0.2-era server): agent-card.json answers 404.
   const proxy = await listen(async (req, res) => {
     proxied.push({ path: req.url, headers: req.headers });
@@ -148,7 +118,7 @@ before(async () => {
 });
 
 after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  stopMocks();
   for (const s of servers) { s.closeAllConnections?.(); s.close(); }
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -339,7 +309,7 @@ describe('health probe (MCP)', () => {
 
   it('probes the mock MCP server through mcp_client: ok, auth required, HTTP 503, SSRF guard on',
     { skip: !hasClient && 'mcp_client.lua does not exist yet' }, async () => {
-      const mcp = await startMock('mcp-server.mjs');
+      const mcp = (await startMock('mcp-server.mjs')).base;
       const probeMcp = (extra = {}, opts = {}) => lua({
         fn: 'probe', entry: { protocol: 'mcp', endpoint: `${mcp}/mcp` },
         opts: { ssrf_guard: false, timeout_ms: 3000, now: 1, ...opts }, ...extra,

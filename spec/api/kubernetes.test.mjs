@@ -8,37 +8,20 @@
 // (kubernetes.address = cluster-ip): the fake gives each Service its own 127.1.x.y address and
 // the mocks listen on all loopback addresses.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, ADMIN_USER, api, loginOk, show, startAuthServer } from '../support/auth.mjs';
 import { FakeKube } from '../support/fake-kube.mjs';
-import { ROOT, eventually, sleep, tempDir } from '../support/server.mjs';
+import { startMock, stopMocks } from '../support/mock_agents.mjs';
+import { eventually, sleep, tempDir } from '../support/server.mjs';
 
-const MOCKS = path.join(ROOT, 'examples', 'mock-agents');
-const children = [];
 const dirs = [];
 let work;
 let tls; // {ca, caKey, server{key,cert}, client{key,cert}} as PEM strings, and file paths
 let a2aPort;
 let mcpPort;
-
-function startMock(file, env = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(MOCKS, file)], {
-      env: { ...process.env, PORT: '0', HOST: '0.0.0.0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(proc);
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) resolve(JSON.parse(line).port);
-    });
-    proc.on('exit', (code) => reject(new Error(`${file} exited (${code})`)));
-  });
-}
 
 function makeTls(dir) {
   const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -94,11 +77,13 @@ before(async () => {
   dirs.push(work);
   mkdirSync(path.join(work, 'tls'));
   tls = makeTls(path.join(work, 'tls'));
-  [a2aPort, mcpPort] = await Promise.all([startMock('a2a-agent.mjs'), startMock('mcp-server.mjs')]);
+  // on all addresses: the Services' cluster IPs are 127.1.x.y
+  const [a2a, mcp] = await Promise.all([startMock('a2a-agent.mjs', { host: '0.0.0.0' }), startMock('mcp-server.mjs', { host: '0.0.0.0' })]);
+  [a2aPort, mcpPort] = [a2a.port, mcp.port];
 });
 
 after(() => {
-  for (const c of children) c.kill('SIGKILL');
+  stopMocks();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 

@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { control as controlMock, startMock, stopMocks } from '../support/mock_agents.mjs';
 import { BIN, ROOT, tempDir } from '../support/server.mjs';
 
 // The Lua side: arg[1] = {url, opts, ping}; prints one JSON line with the result.
@@ -29,7 +30,7 @@ const servers = [];
 let work;
 let script;
 let luaDirEnv = {};
-let mock; // {port, url(path)}
+let mock; // the mock MCP server's port
 let html;
 let proxy;
 let closedPort;
@@ -38,7 +39,7 @@ let proxyInitializeNotFound = false;
 
 // ---- processes and servers ---------------------------------------------------------------------
 
-// Spawns `node file` with env; resolves with the first JSON line's port.
+// Spawns `node file` with env (the MCP SDK server); resolves with the first JSON line's port.
 function startNode(file, env) {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -65,11 +66,6 @@ function listen(handler) {
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => { servers.push(srv); resolve(srv.address().port); });
   });
-}
-
-async function control(body) {
-  const r = await fetch(`http://127.0.0.1:${mock}/_control`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(r.status, 200, await r.text());
 }
 
 const readBody = async (req) => { const c = []; for await (const x of req) c.push(x); return Buffer.concat(c).toString('utf8'); };
@@ -134,6 +130,7 @@ async function probe(url, opts = {}, ping = false) {
 }
 
 const mcpUrl = (p = '/mcp') => `http://127.0.0.1:${mock}${p}`;
+const control = (body) => controlMock(mcpUrl(''), body);
 const names = (list) => list.map((t) => t.name);
 
 before(async () => {
@@ -154,7 +151,7 @@ before(async () => {
     writeFileSync(path.join(dir, 'startup.lua'), 'return { run = function() return true end }\n');
     luaDirEnv = { AGENTLENS_LUA_DIR: path.join(work, 'lua') };
   }
-  mock = await startNode(path.join(ROOT, 'examples', 'mock-agents', 'mcp-server.mjs'), { PORT: '0', HOST: '127.0.0.1', PAGE_SIZE: '2' });
+  mock = (await startMock('mcp-server.mjs', { env: { PAGE_SIZE: '2' } })).port;
   html = await listen((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><html><body><h1>Welcome</h1></body></html>');
@@ -168,6 +165,7 @@ before(async () => {
 after(() => {
   for (const s of servers) { s.closeAllConnections(); s.close(); }
   for (const c of children) c.kill('SIGTERM');
+  stopMocks('SIGTERM');
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -5,47 +5,17 @@
 // revision and the legacy HTTP+SSE transport, and /_control switches modes and simulates drift.
 // Each mock runs as a child process on a port of its own choosing (PORT=0).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, runCli, tempDir } from '../support/server.mjs';
+import { controlReply as controlMock, startMock, stopMocks } from '../support/mock_agents.mjs';
+import { runCli, tempDir } from '../support/server.mjs';
 
-const MOCKS = path.join(ROOT, 'examples', 'mock-agents');
-const children = [];
 const dirs = [];
 after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  stopMocks();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-// Starts a mock; resolves {base, proc} once it printed its "listening" line.
-function startMock(script, { env = {}, args = [] } = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(MOCKS, script), ...args], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(proc);
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`${script} did not start: ${err}`)), 10000);
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      const line = JSON.parse(out.slice(0, nl));
-      resolve({ proc, base: `http://127.0.0.1:${line.port}` });
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited ${code}: ${err}`)); });
-  });
-}
-
-async function controlMock(base, body) {
-  const r = await fetch(`${base}/_control`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: r.status, body: await r.json() };
-}
 
 // Runs a protocol validator of AgentLens on a document: {valid, errors, warnings, ...}.
 function agentlensValidate(module, doc) {

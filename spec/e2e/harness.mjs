@@ -8,56 +8,21 @@
 //   AGENTLENS_E2E_ARTIFACTS  where screenshots go (default build/e2e-artifacts)
 //   AGENTLENS_E2E_HEADED=1   show the browser (needs a display)
 //   AGENTLENS_E2E_DISCOVERY=api  register the mocks through the API instead of sources:
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ADMIN_PASSWORD, JWT_SECRET, api, loginOk, show } from '../support/auth.mjs';
+import { control, startMock } from '../support/mock_agents.mjs';
 import { ROOT, eventually, runCli, startServer, tempDir } from '../support/server.mjs';
 
-export { ADMIN_PASSWORD, api, loginOk, show };
+export { ADMIN_PASSWORD, api, control, loginOk, show, startMock };
 export const ARTIFACTS = path.resolve(process.env.AGENTLENS_E2E_ARTIFACTS || path.join(ROOT, 'build', 'e2e-artifacts'));
 export const CHROMIUM = process.env.AGENTLENS_CHROMIUM || '/usr/bin/chromium';
-const MOCKS = path.join(ROOT, 'examples', 'mock-agents');
 
 // The launch flags of reference/toolchain.md; playwright adds a fresh profile directory.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
-
-const children = [];
-process.on('exit', () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); });
-
-// Starts a mock agent on a free port; resolves {proc, base, name, stop()} once it listens.
-export function startMock(script, { name, args = [], env = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(MOCKS, script), '--port', '0', '--host', '127.0.0.1',
-      ...(name ? ['--name', name] : []), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(proc);
-    let out = '';
-    let err = '';
-    let started = false;
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s: ${err}`)), 10000);
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0 || started) return;
-      started = true;
-      clearTimeout(timer);
-      const line = JSON.parse(out.slice(0, nl));
-      const base = `http://127.0.0.1:${line.port}`;
-      resolve({ proc, base, name, stop: () => { if (proc.exitCode === null) proc.kill('SIGTERM'); } });
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); if (!started) reject(new Error(`${script} exited (${code}): ${err}`)); });
-  });
-}
-
-export async function controlMock(mock, body) {
-  const r = await fetch(`${mock.base}/_control`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  if (!r.ok) throw new Error(`control of ${mock.base} failed: ${r.status}`);
-  return r.json();
-}
 
 function sourcesYaml(a2a, mcp) {
   return `# Written by spec/e2e/harness.mjs.
